@@ -1,0 +1,57 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+def model_file_key(instance, filename):
+    return f"models/{uuid.uuid4().hex}.onnx"
+
+
+class ModelVersion(models.Model):
+    """One ONNX classifier: its file, what its outputs mean and how its input is prepared.
+
+    `labels[i]` names output i. Labels are plain strings (a species' scientific name, or
+    `negative_label` for "none of the known classes"); the classifier app knows nothing of the
+    species table, the sightings app maps labels to species.
+    """
+
+    class Source(models.TextChoices):
+        DEMO = "demo", "demo (pretrained ImageNet)"
+        IMPORTED = "imported", "imported"
+        TRAINED = "trained", "trained on the platform"
+        OPTIMIZED = "optimized", "optimized copy"
+
+    name = models.CharField(max_length=200)
+    onnx_file = models.FileField(upload_to=model_file_key, max_length=300)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    labels = models.JSONField(help_text="Output index to label: a list of strings.")
+    negative_label = models.CharField(
+        max_length=100, default="not_fish", help_text="The label that means 'none of the known classes'."
+    )
+    preprocessing = models.JSONField(
+        help_text="Input size, channel order, scale, mean/std, layout, dtype and resize mode."
+    )
+    rejection_threshold = models.FloatField(
+        default=0.0, help_text="A top score below this counts as 'none of the known classes'."
+    )
+    metrics = models.JSONField(default=dict, blank=True)
+    training_data = models.JSONField(default=dict, blank=True, help_text="What the version was made from.")
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.IMPORTED)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived")
+    is_active = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="one_active_model_version"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} (#{self.pk})"

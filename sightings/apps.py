@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SightingsConfig(AppConfig):
+    name = "sightings"
+    verbose_name = "Sightings"

@@ -1,0 +1,151 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.gis.db import models
+
+from classifier.models import ModelVersion
+from regulations.models import Species
+
+
+def original_photo_key(instance, filename):
+    # The stored name never comes from the uploader: a UUID and the detected format only.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"originals/{uuid.uuid4().hex}.{extension}"
+
+
+def public_photo_key(instance, filename):
+    return f"photos/{uuid.uuid4().hex}.jpg"
+
+
+class Sighting(models.Model):
+    """One catch or sighting: a photo taken at a place and a time by one person."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        CLASSIFIED = "classified", "classified"
+        REJECTED = "rejected", "rejected (none of the known classes)"
+        FAILED = "failed", "failed"
+
+    class Geoprivacy(models.TextChoices):
+        OPEN = "open", "open: the exact place is public"
+        OBSCURED = "obscured", "obscured: others see a 0.2 degree cell"
+        PRIVATE = "private", "private: others see no place at all"
+
+    class License(models.TextChoices):
+        CC0 = "cc0", "CC0 1.0"
+        CC_BY = "cc-by", "CC BY 4.0"
+        CC_BY_NC = "cc-by-nc", "CC BY-NC 4.0"
+        ALL_RIGHTS_RESERVED = "all-rights-reserved", "all rights reserved"
+
+    class QualityGrade(models.TextChoices):
+        NEEDS_ID = "needs_id", "needs ID"
+        VERIFIED = "verified", "verified"
+        CASUAL = "casual", "casual"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sightings")
+    photo = models.FileField(upload_to=original_photo_key, max_length=300, help_text="The upload as sent: private.")
+    photo_sha256 = models.CharField(max_length=64, db_index=True)
+    public_photo = models.FileField(
+        upload_to=public_photo_key,
+        max_length=300,
+        blank=True,
+        help_text="Oriented copy without any EXIF: the only photo others see.",
+    )
+    exif = models.JSONField(default=dict, blank=True, help_text="Camera metadata of the upload: personal data.")
+    location = models.PointField(srid=4326, null=True, blank=True, spatial_index=True)
+    location_accuracy_m = models.FloatField(null=True, blank=True)
+    observed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    length_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    notes = models.TextField(blank=True, max_length=5000)
+    geoprivacy = models.CharField(max_length=10, choices=Geoprivacy.choices, default=Geoprivacy.OBSCURED)
+    license = models.CharField(max_length=30, choices=License.choices, default=License.CC_BY_NC)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    species = models.ForeignKey(
+        Species, null=True, blank=True, on_delete=models.PROTECT, related_name="sightings",
+        help_text="The current identification, derived from the identification history.",
+    )
+    quality_grade = models.CharField(
+        max_length=10, choices=QualityGrade.choices, default=QualityGrade.NEEDS_ID, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    classified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("view_true_location", "Can see exact locations of every sighting (trusted researcher)"),
+            ("export_sightings", "Can export sightings"),
+            ("moderate_sighting", "Can confirm or correct identifications"),
+        ]
+
+    def __str__(self):
+        return f"Sighting {self.id}"
+
+
+class Classification(models.Model):
+    """The answer of one model version for one sighting's photo: at most one per pair."""
+
+    sighting = models.ForeignKey(Sighting, on_delete=models.CASCADE, related_name="classifications")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="classifications")
+    rejected = models.BooleanField(default=False, help_text="The photo is none of the known classes.")
+    top_score = models.FloatField()
+    duration_ms = models.FloatField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["sighting", "model_version"], name="one_classification_per_model_version")
+        ]
+
+
+class Prediction(models.Model):
+    classification = models.ForeignKey(Classification, on_delete=models.CASCADE, related_name="predictions")
+    rank = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=200)
+    species = models.ForeignKey(Species, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    score = models.FloatField()
+
+    class Meta:
+        ordering = ["classification", "rank"]
+        constraints = [models.UniqueConstraint(fields=["classification", "rank"], name="unique_prediction_rank")]
+
+
+class Identification(models.Model):
+    """One opinion on what a sighting shows. Never edited or deleted: history is append-only."""
+
+    class Source(models.TextChoices):
+        MACHINE = "machine", "classifier"
+        OWNER = "owner", "the angler"
+        MODERATOR = "moderator", "moderator"
+        COMMUNITY = "community", "another user"
+
+    sighting = models.ForeignKey(Sighting, on_delete=models.CASCADE, related_name="identifications")
+    species = models.ForeignKey(Species, on_delete=models.PROTECT, related_name="identifications")
+    previous_species = models.ForeignKey(
+        Species, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The sighting's species just before this identification.",
+    )
+    source = models.CharField(max_length=12, choices=Source.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="identifications"
+    )
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="identifications"
+    )
+    from_suggestion = models.BooleanField(
+        default=False, help_text="A human accepted the machine's suggestion rather than naming the species."
+    )
+    is_current = models.BooleanField(default=True, help_text="False once the same person identified again.")
+    comment = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["sighting", "is_current"])]
+
+    def __str__(self):
+        return f"{self.get_source_display()}: {self.species} on {self.sighting_id}"

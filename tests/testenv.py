@@ -1,0 +1,14 @@
+"""Loaded by pytest before Django (see `addopts` in pyproject.toml): test defaults for settings.
+
+The test command (scripts/test) exports DATABASE_URL, CELERY_BROKER_URL and the S3 settings when it
+has started the real services; without them the suite runs on the embedded default.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-not-secret")
+os.environ.setdefault("DJANGO_ENV_FILE", os.devnull)
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "False")
+os.environ.setdefault("API_THROTTLE_ANON", "10000/minute")
+os.environ.setdefault("API_THROTTLE_USER", "10000/minute")

@@ -1,4 +1,10 @@
 from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+
+from regulations.dayspecs import DaySpecError, day_spec_parse
+
+LENGTH = {"max_digits": 6, "decimal_places": 2, "null": True, "blank": True, "validators": [MinValueValidator(0)]}
 
 
 class Species(models.Model):
@@ -72,6 +78,7 @@ class Region(models.Model):
     country_code = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2.")
     geometry = models.MultiPolygonField(srid=4326, spatial_index=True)
     area = models.FloatField(default=0, editable=False, help_text="Planar area in square degrees, to rank by specificity.")
+    source = models.CharField(max_length=300, blank=True, help_text="Where the boundary comes from.")
 
     class Meta:
         ordering = ["name"]
@@ -85,31 +92,39 @@ class Region(models.Model):
 
 
 class Regulation(models.Model):
-    """What one authority says about some species in one region."""
+    """What one authority says about some species (or a group of them) in one region.
+
+    A regulation of a region supersedes the regulations for the same species in the region's
+    ancestors (Lake Erie rules replace Ohio's statewide rules on the lake).
+    """
 
     class Status(models.TextChoices):
         REGULATED = "regulated", "regulated"
         PROTECTED = "protected", "protected (harvest prohibited)"
         INVASIVE = "invasive", "invasive"
 
+    class LengthUnit(models.TextChoices):
+        CM = "cm", "centimetres"
+        IN = "in", "inches"
+
     code = models.SlugField(max_length=150, help_text="Stable key within the region, used by imports.")
     region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="regulations")
     species = models.ManyToManyField(Species, related_name="regulations")
+    group_name = models.CharField(max_length=200, blank=True, help_text='e.g. "black bass"')
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REGULATED)
     daily_bag_limit = models.PositiveSmallIntegerField(null=True, blank=True)
     possession_limit = models.PositiveSmallIntegerField(null=True, blank=True)
-    min_length_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
-    max_length_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
-    slot_min_cm = models.DecimalField(
-        max_digits=6, decimal_places=1, null=True, blank=True, help_text="Protected slot: fish from this length ..."
-    )
-    slot_max_cm = models.DecimalField(
-        max_digits=6, decimal_places=1, null=True, blank=True, help_text="... up to this length must be released."
+    min_length_cm = models.DecimalField(**LENGTH)
+    max_length_cm = models.DecimalField(**LENGTH)
+    slot_min_cm = models.DecimalField(**LENGTH, help_text="Protected slot: fish from this length ...")
+    slot_max_cm = models.DecimalField(**LENGTH, help_text="... up to this length must be released.")
+    length_unit = models.CharField(
+        max_length=2, choices=LengthUnit.choices, default=LengthUnit.CM, help_text="The unit the source uses."
     )
     catch_and_release_only = models.BooleanField(default=False)
-    invasive_action = models.CharField(max_length=300, blank=True, help_text='e.g. "do not release alive; report it"')
+    invasive_action = models.CharField(max_length=300, blank=True, help_text='e.g. "do not release it alive; report it"')
     sensitive = models.BooleanField(default=False, help_text="Locations of this species are always obscured.")
-    summary = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
     source_url = models.URLField(max_length=500)
     last_checked = models.DateField()
 
@@ -119,6 +134,13 @@ class Regulation(models.Model):
 
     def __str__(self):
         return f"{self.region}: {self.code}"
+
+    def clean(self):
+        for low, high in (("min_length_cm", "max_length_cm"), ("slot_min_cm", "slot_max_cm")):
+            if getattr(self, low) is not None and getattr(self, high) is not None and getattr(self, low) > getattr(self, high):
+                raise ValidationError({high: f"Must not be smaller than {low}."})
+        if (self.slot_min_cm is None) != (self.slot_max_cm is None):
+            raise ValidationError({"slot_max_cm": "A slot needs both ends."})
 
 
 class Season(models.Model):
@@ -141,10 +163,17 @@ class Season(models.Model):
     daily_bag_limit = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Overrides the regulation's bag limit during this period."
     )
-    min_length_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    min_length_cm = models.DecimalField(**LENGTH, help_text="Overrides the regulation's minimum during this period.")
 
     class Meta:
         ordering = ["regulation", "start"]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.start} to {self.end}"
+
+    def clean(self):
+        for field in ("start", "end"):
+            try:
+                day_spec_parse(getattr(self, field))
+            except DaySpecError as error:
+                raise ValidationError({field: str(error)}) from error

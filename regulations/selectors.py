@@ -1,0 +1,281 @@
+"""Reads: which places hold a point, which rules apply there to a species on a date."""
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.gis.geos import Point
+from django.db import connections, router
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from regulations import wording
+from regulations.dayspecs import day_spec_describe, period_occurrence
+from regulations.models import Region, Regulation, Season, Species
+from regulations.results import NO_RULES_MESSAGE, RegionRef, RegulationsResult, Rule, SeasonInForce, SpeciesRef
+
+MAX_MERGE_HOPS = 10
+SEASON_PRIORITY = {Season.Kind.CLOSED: 0, Season.Kind.CATCH_AND_RELEASE: 1, Season.Kind.OPEN: 2}
+
+
+# --- Places -----------------------------------------------------------------------------------
+
+
+def _point_wgs84(point: Point) -> Point:
+    if point.srid in (None, 4326):
+        return Point(point.x, point.y, srid=4326)
+    return point.transform(4326, clone=True)
+
+
+def regions_containing(*, point: Point) -> QuerySet[Region]:
+    """Regions whose area or border holds the point, the most specific (smallest) first.
+
+    PostGIS answers `intersects` from the GiST index by itself; SpatiaLite needs its R*Tree
+    asked explicitly, through the SpatialIndex virtual table.
+    """
+    point = _point_wgs84(point)
+    regions = Region.objects.filter(geometry__intersects=point)
+    connection = connections[router.db_for_read(Region)]
+    if connection.vendor == "sqlite":
+        regions = regions.filter(
+            id__in=RawSQL(
+                "SELECT ROWID FROM SpatialIndex WHERE f_table_name = %s AND f_geometry_column = %s"
+                " AND search_frame = BuildMbr(%s, %s, %s, %s, 4326)",
+                (Region._meta.db_table, "geometry", point.x, point.y, point.x, point.y),
+            )
+        )
+    return regions.defer("geometry").select_related("authority").order_by("area", "-id")
+
+
+def region_containing(*, point: Point) -> Region | None:
+    """The most specific region that holds the point, or None."""
+    return regions_containing(point=point).first()
+
+
+# --- Species ----------------------------------------------------------------------------------
+
+
+def species_list(*, search: str = "") -> QuerySet[Species]:
+    species = Species.objects.all()
+    if search:
+        species = species.filter(Q(scientific_name__icontains=search) | Q(common_name__icontains=search))
+    return species
+
+
+def species_get_by_key(*, key: str) -> Species | None:
+    """A species by id, scientific name or classifier label (snake_case), or None."""
+    key = (key or "").strip()
+    if not key:
+        return None
+    if key.isdigit():
+        return Species.objects.filter(pk=int(key)).first()
+    name = key.replace("_", " ")
+    return Species.objects.filter(scientific_name__iexact=name).first()
+
+
+def species_accepted(*, species: Species) -> Species:
+    """The species that a renamed or merged taxon now counts as."""
+    current = species
+    for _ in range(MAX_MERGE_HOPS):
+        if current.merged_into_id is None:
+            return current
+        current = Species.objects.get(pk=current.merged_into_id)
+    return current
+
+
+def _taxa_ids(species: Species) -> list[int]:
+    """The species itself plus the genus and family entries whose rules cover it."""
+    wanted = Q(pk=species.pk)
+    if species.rank == Species.Rank.SPECIES and " " in species.scientific_name:
+        wanted |= Q(rank=Species.Rank.GENUS, scientific_name__iexact=species.scientific_name.split()[0])
+    if species.family and species.rank in (Species.Rank.SPECIES, Species.Rank.GENUS):
+        wanted |= Q(rank=Species.Rank.FAMILY, scientific_name__iexact=species.family)
+    return list(Species.objects.filter(wanted).values_list("pk", flat=True))
+
+
+def species_is_sensitive(*, species: Species | None, point: Point) -> bool:
+    """True when a regulation at this place marks the species' locations sensitive."""
+    if species is None:
+        return False
+    accepted = species_accepted(species=species)
+    region_ids = regions_containing(point=point).values("pk")
+    return Regulation.objects.filter(
+        region__in=region_ids, species__in=_taxa_ids(accepted), sensitive=True
+    ).exists()
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+
+def _season_in_force(regulation: Regulation, on_date: date) -> tuple[Season | None, SeasonInForce]:
+    seasons = list(regulation.seasons.all())
+    if not seasons:
+        return None, SeasonInForce(kind=Season.Kind.OPEN, description="all year")
+    holding = []
+    for season in seasons:
+        occurrence = period_occurrence(start=season.start, end=season.end, on_date=on_date)
+        if occurrence:
+            holding.append((SEASON_PRIORITY[season.kind], occurrence[1] - occurrence[0], season, occurrence))
+    if not holding:
+        return None, SeasonInForce(kind=Season.Kind.CLOSED, description="outside every open period")
+    # The most restrictive kind holds; among periods of one kind, the shortest (the exception).
+    _, _, season, (starts_on, ends_on) = min(holding, key=lambda item: item[:2])
+    return season, SeasonInForce(
+        kind=season.kind,
+        start=season.start,
+        end=season.end,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        description=f"{day_spec_describe(season.start)} to {day_spec_describe(season.end)}",
+    )
+
+
+def _season_override(regulation: Regulation, season: Season | None, field: str):
+    value = getattr(season, field) if season is not None else None
+    return value if value is not None else getattr(regulation, field)
+
+
+def _rule_build(regulation: Regulation, *, on_date: date, subject: str) -> Rule:
+    period, season = _season_in_force(regulation, on_date)
+    harvest_allowed = (
+        regulation.status != Regulation.Status.PROTECTED
+        and season.kind == Season.Kind.OPEN
+        and not regulation.catch_and_release_only
+    )
+    rule = Rule(
+        regulation_id=regulation.pk,
+        code=regulation.code,
+        region=regulation.region.name,
+        region_code=regulation.region.code,
+        authority=regulation.region.authority.name if regulation.region.authority else None,
+        status=regulation.status,
+        species=sorted(species.scientific_name for species in regulation.species.all()),
+        group_name=regulation.group_name,
+        season=season,
+        harvest_allowed=harvest_allowed,
+        daily_bag_limit=_season_override(regulation, period, "daily_bag_limit"),
+        possession_limit=regulation.possession_limit,
+        min_length_cm=_season_override(regulation, period, "min_length_cm"),
+        max_length_cm=regulation.max_length_cm,
+        slot_min_cm=regulation.slot_min_cm,
+        slot_max_cm=regulation.slot_max_cm,
+        length_unit=regulation.length_unit,
+        catch_and_release_only=regulation.catch_and_release_only,
+        invasive_action=regulation.invasive_action,
+        sensitive=regulation.sensitive,
+        notes=regulation.notes,
+        source_url=regulation.source_url,
+        last_checked=regulation.last_checked,
+        summary="",
+    )
+    return replace(rule, summary=wording.rule_summary(rule, subject=subject))
+
+
+def _ancestors(regions: list[Region]) -> dict[int, set[int]]:
+    parents = {region.pk: region.parent_id for region in regions}
+    missing = {parent for parent in parents.values() if parent and parent not in parents}
+    while missing:
+        found = dict(Region.objects.filter(pk__in=missing).values_list("pk", "parent_id"))
+        parents.update(found)
+        missing = {parent for parent in found.values() if parent and parent not in parents}
+    ancestors = {}
+    for region in regions:
+        chain, current = set(), parents.get(region.pk)
+        while current and current not in chain:
+            chain.add(current)
+            current = parents.get(current)
+        ancestors[region.pk] = chain
+    return ancestors
+
+
+def _regulations_applying(regions: list[Region], species: Species) -> list[Regulation]:
+    order = {region.pk: position for position, region in enumerate(regions)}
+    regulations = list(
+        Regulation.objects.filter(region__in=list(order), species__in=_taxa_ids(species))
+        .distinct()
+        .select_related("region__authority")
+        .prefetch_related("seasons", "species")
+    )
+    ancestors = _ancestors(regions)
+    ruled = {regulation.region_id for regulation in regulations}
+    superseded = set().union(*(ancestors[region_id] for region_id in ruled)) if ruled else set()
+    kept = [regulation for regulation in regulations if regulation.region_id not in superseded]
+    return sorted(kept, key=lambda regulation: (order[regulation.region_id], regulation.code))
+
+
+def _length(value) -> Decimal | None:
+    if value is None:
+        return None
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _subject(species: Species) -> str:
+    return species.common_name or species.scientific_name
+
+
+def regulations_for(
+    *, point: Point, species: Species | None, on_date: date, length_cm: Decimal | float | None = None
+) -> RegulationsResult:
+    """The rules that apply to a catch of `species` at `point` (x=longitude, y=latitude) on
+    `on_date`, and the warnings: the reasons keeping it would be illegal or handling it dangerous."""
+    point = _point_wgs84(point)
+    length = _length(length_cm)
+    regions = list(
+        regions_containing(point=point).annotate(
+            has_rules=Exists(Regulation.objects.filter(region=OuterRef("pk")))
+        )
+    )
+    known = any(region.has_rules for region in regions)
+    accepted = species_accepted(species=species) if species is not None else None
+    result = RegulationsResult(
+        known=known,
+        message="" if known else NO_RULES_MESSAGE,
+        on_date=on_date,
+        longitude=point.x,
+        latitude=point.y,
+        species=_species_ref(species, accepted),
+        length_cm=length,
+        regions=[_region_ref(region) for region in regions],
+    )
+    if accepted is None:
+        if known:
+            result.message = "The species is not known: no rules can be matched to it."
+        return result
+    subject = _subject(accepted)
+    if accepted.venomous or species.venomous:
+        result.warnings.append(
+            wording.venomous_warning(subject=subject, danger_note=accepted.danger_note or species.danger_note)
+        )
+    if not known:
+        return result
+    for regulation in _regulations_applying([region for region in regions if region.has_rules], accepted):
+        rule = _rule_build(regulation, on_date=on_date, subject=subject)
+        result.rules.append(rule)
+        for warning in wording.rule_warnings(rule, subject=subject, on_date=on_date, length_cm=length):
+            if warning not in result.warnings:
+                result.warnings.append(warning)
+    if not result.rules:
+        result.message = f"No rules for {subject} are known at this place."
+    return result
+
+
+def _species_ref(species: Species | None, accepted: Species | None) -> SpeciesRef | None:
+    if accepted is None:
+        return None
+    return SpeciesRef(
+        id=accepted.pk,
+        scientific_name=accepted.scientific_name,
+        common_name=accepted.common_name,
+        venomous=accepted.venomous,
+        merged_from=species.scientific_name if species.pk != accepted.pk else None,
+    )
+
+
+def _region_ref(region: Region) -> RegionRef:
+    return RegionRef(
+        id=region.pk,
+        code=region.code,
+        name=region.name,
+        kind=region.kind,
+        authority=region.authority.name if region.authority else None,
+    )

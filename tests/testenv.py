@@ -12,3 +12,13 @@ os.environ.setdefault("DJANGO_ENV_FILE", os.devnull)
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "False")
 os.environ.setdefault("API_THROTTLE_ANON", "10000/minute")
 os.environ.setdefault("API_THROTTLE_USER", "10000/minute")
+
+# Photos written by the tests go to a throw-away folder, never into the project's var/.
+if "DJANGO_MEDIA_ROOT" not in os.environ:
+    import tempfile
+
+    os.environ["DJANGO_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="catchlog-test-media-")
+if "DJANGO_STATIC_ROOT" not in os.environ:
+    import tempfile
+
+    os.environ["DJANGO_STATIC_ROOT"] = tempfile.mkdtemp(prefix="catchlog-test-static-")

@@ -1,1 +1,8 @@
-urlpatterns = []
+from rest_framework.routers import DefaultRouter
+
+from .views import SightingViewSet
+
+router = DefaultRouter()
+router.register("sightings", SightingViewSet, basename="sighting")
+
+urlpatterns = router.urls

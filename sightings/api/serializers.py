@@ -1,0 +1,83 @@
+import math
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from ..models import Sighting
+
+
+class SubmitSightingSerializer(serializers.Serializer):
+    photo = serializers.FileField(required=False, help_text="The photo (JPEG, PNG, WebP or GIF).")
+    photo_url = serializers.URLField(
+        required=False, max_length=2000, help_text="Alternatively, a public http(s) address of the photo."
+    )
+    latitude = serializers.FloatField(
+        required=False, min_value=-90, max_value=90, help_text="WGS84 decimal degrees; from EXIF GPS when absent."
+    )
+    longitude = serializers.FloatField(required=False, min_value=-180, max_value=180)
+    location_accuracy_m = serializers.FloatField(required=False, min_value=0, max_value=1_000_000)
+    observed_at = serializers.DateTimeField(required=False, help_text="ISO 8601; from EXIF when absent.")
+    length_cm = serializers.DecimalField(
+        required=False, max_digits=6, decimal_places=1, min_value=Decimal("0.1"), max_value=Decimal("5000"), coerce_to_string=False
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    geoprivacy = serializers.ChoiceField(choices=Sighting.Geoprivacy.choices, default=Sighting.Geoprivacy.OBSCURED)
+    license = serializers.ChoiceField(choices=Sighting.License.choices, default=Sighting.License.CC_BY_NC)
+
+    def validate(self, attrs):
+        if bool(attrs.get("photo")) == bool(attrs.get("photo_url")):
+            raise serializers.ValidationError({"photo": "Send either a photo file or a photo_url, not both or neither."})
+        for field in ("latitude", "longitude", "location_accuracy_m"):
+            value = attrs.get(field)
+            if value is not None and not math.isfinite(value):
+                raise serializers.ValidationError({field: "Must be a finite number."})
+        return attrs
+
+
+class SightingUpdateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Sighting
+        fields = ["notes", "geoprivacy", "license", "length_cm"]
+
+
+class SpeciesBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    scientific_name = serializers.CharField()
+    common_name = serializers.CharField()
+
+
+class PredictionSerializer(serializers.Serializer):
+    species = SpeciesBriefSerializer(allow_null=True)
+    label = serializers.CharField()
+    score = serializers.FloatField()
+
+
+class WarningSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    message = serializers.CharField()
+
+
+class SightingSerializer(serializers.Serializer):
+    """The read shape of a sighting, built by sightings.api.presenters from selectors' data."""
+
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=Sighting.Status.choices)
+    failure_reason = serializers.CharField()
+    quality_grade = serializers.ChoiceField(choices=Sighting.QualityGrade.choices)
+    observed_at = serializers.DateTimeField(allow_null=True)
+    latitude = serializers.FloatField(allow_null=True)
+    longitude = serializers.FloatField(allow_null=True)
+    location_accuracy_m = serializers.FloatField(allow_null=True)
+    location_obscured = serializers.BooleanField()
+    length_cm = serializers.FloatField(allow_null=True)
+    notes = serializers.CharField()
+    geoprivacy = serializers.ChoiceField(choices=Sighting.Geoprivacy.choices)
+    license = serializers.ChoiceField(choices=Sighting.License.choices)
+    photo_url = serializers.CharField(help_text="Short-lived signed address of the photo.")
+    species = SpeciesBriefSerializer(allow_null=True)
+    model_version = serializers.DictField(allow_null=True)
+    predictions = PredictionSerializer(many=True)
+    regulations = serializers.DictField(allow_null=True, help_text="The rules for this species, place and date.")
+    warnings = WarningSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    classified_at = serializers.DateTimeField(allow_null=True)

@@ -1,0 +1,76 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from ..models import Sighting
+from ..remote_photos import photo_download
+from ..selectors import sighting_detail, sightings_visible_to
+from ..submission import sighting_submit
+from .serializers import SightingSerializer, SightingUpdateSerializer, SubmitSightingSerializer
+
+
+class SightingFilter(filters.FilterSet):
+    class Meta:
+        model = Sighting
+        fields = ["status", "quality_grade", "species"]
+
+
+class SightingViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    """Anglers' own sightings: submit a catch, follow its classification, correct its details."""
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    filterset_class = SightingFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return sightings_visible_to(user=self.request.user)
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return SubmitSightingSerializer
+        if self.action == "partial_update":
+            return SightingUpdateSerializer
+        return SightingSerializer
+
+    def present(self, sighting):
+        return SightingSerializer(sighting_detail(sighting=sighting, viewer=self.request.user)).data
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response([self.present(sighting) for sighting in page])
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.present(self.get_object()))
+
+    @extend_schema(request=SubmitSightingSerializer, responses={201: SightingSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = SubmitSightingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        upload = data.pop("photo", None)
+        url = data.pop("photo_url", None)
+        photo = _read_upload(upload) if upload is not None else photo_download(url)
+        sighting = sighting_submit(owner=request.user, photo=photo, **data)
+        return Response(self.present(self.get_queryset().get(pk=sighting.pk)), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SightingUpdateSerializer, responses={200: SightingSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        sighting = self.get_object()
+        if sighting.owner_id != request.user.pk:
+            self.permission_denied(request, message="Only the angler who submitted a sighting may edit it.")
+        serializer = SightingUpdateSerializer(sighting, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(self.present(self.get_queryset().get(pk=sighting.pk)))
+
+
+def _read_upload(upload):
+    if upload.size > settings.PHOTO_MAX_BYTES:
+        raise ValidationError({"photo": f"The photo is larger than {settings.PHOTO_MAX_BYTES} bytes."})
+    return upload.read()

@@ -1,0 +1,108 @@
+"""Run the active classifier on a sighting's photo and record what it says, exactly once per version."""
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from classifier.imaging import PhotoError
+from classifier.inference import classify_photo
+from classifier.selectors import model_version_active
+from regulations.models import Species
+
+from .identifications import identification_create
+from .models import Classification, Identification, Prediction, Sighting
+from .storage import storage_read
+
+logger = logging.getLogger(__name__)
+
+
+def species_for_label(label):
+    """The species a classifier label names (snake_case scientific name), or None."""
+    return Species.objects.filter(scientific_name__iexact=label.replace("_", " ").strip()).first()
+
+
+def sighting_classify(*, sighting_id, model_version=None):
+    """Classify one sighting with a model version (the active one by default).
+
+    Idempotent: a second call for the same sighting and version changes nothing. Raises
+    StorageUnavailable on a storage outage so that the task retries; an unreadable photo marks
+    the sighting failed with the reason.
+    """
+    sighting = Sighting.objects.filter(pk=sighting_id).first()
+    if sighting is None:
+        logger.info("sighting %s no longer exists", sighting_id)
+        return None
+    model_version = model_version or model_version_active()
+    if model_version is None:
+        logger.info("no active model version: sighting %s waits for a moderator", sighting_id)
+        return None
+    existing = Classification.objects.filter(sighting=sighting, model_version=model_version).first()
+    if existing is not None:
+        return existing
+
+    try:
+        data = storage_read(name=sighting.photo.name)
+    except FileNotFoundError:
+        _mark_failed(sighting=sighting, reason="The photo is missing from storage.")
+        return None
+    started = time.perf_counter()
+    try:
+        result = classify_photo(
+            model_version=model_version,
+            data=data,
+            top_k=settings.CLASSIFIER_TOP_K,
+            max_pixels=settings.PHOTO_MAX_PIXELS,
+        )
+    except PhotoError as error:
+        _mark_failed(sighting=sighting, reason=f"The photo cannot be read: {error}")
+        return None
+    duration_ms = (time.perf_counter() - started) * 1000
+    return _record(sighting=sighting, model_version=model_version, result=result, duration_ms=duration_ms)
+
+
+def _record(*, sighting, model_version, result, duration_ms):
+    species_by_label = {score.label: species_for_label(score.label) for score in result.scores}
+    try:
+        with transaction.atomic():
+            classification = Classification.objects.create(
+                sighting=sighting,
+                model_version=model_version,
+                rejected=result.rejected,
+                top_score=result.top_score,
+                duration_ms=duration_ms,
+            )
+            Prediction.objects.bulk_create(
+                Prediction(
+                    classification=classification,
+                    rank=rank,
+                    label=score.label,
+                    species=species_by_label[score.label],
+                    score=score.score,
+                )
+                for rank, score in enumerate(result.scores, start=1)
+            )
+            status = Sighting.Status.REJECTED if result.rejected else Sighting.Status.CLASSIFIED
+            Sighting.objects.filter(pk=sighting.pk).update(
+                status=status, failure_reason="", classified_at=timezone.now()
+            )
+            top_species = species_by_label.get(result.scores[0].label) if result.scores else None
+            if not result.rejected and top_species is not None:
+                identification_create(
+                    sighting=sighting,
+                    species=top_species,
+                    source=Identification.Source.MACHINE,
+                    model_version=model_version,
+                )
+    except IntegrityError:
+        # A duplicate delivery won the race and recorded this version's answer first.
+        return Classification.objects.get(sighting=sighting, model_version=model_version)
+    return classification
+
+
+def _mark_failed(*, sighting, reason):
+    logger.warning("sighting %s failed: %s", sighting.pk, reason)
+    Sighting.objects.filter(pk=sighting.pk).update(status=Sighting.Status.FAILED, failure_reason=reason[:500])
+

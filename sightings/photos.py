@@ -1,0 +1,69 @@
+"""Photos are private objects: this module alone hands out short-lived signed addresses to them.
+
+On S3 the address is a presigned URL from django-storages; on the filesystem (the embedded
+default) it is the `photo` view with a signed, expiring token.
+"""
+
+from django.conf import settings
+from django.core import signing
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.urls import reverse
+
+from classifier.imaging import PhotoError, public_jpeg
+
+from .models import Sighting, public_photo_key
+from .roles import user_is_moderator
+from .storage import storage_delete_quietly, storage_read, storage_save
+
+SALT = "sightings.photo"
+
+
+def photo_url(*, sighting, user, public=True):
+    """A signed URL to the photo the user may see, or "" when there is none.
+
+    `public=True` asks for the EXIF-free copy everyone may see; the upload itself (with its
+    camera metadata) is only for its owner and moderators.
+    """
+    if public:
+        name = sighting.public_photo.name
+    elif user.is_authenticated and (user.pk == sighting.owner_id or user_is_moderator(user)):
+        name = sighting.photo.name
+    else:
+        name = ""
+    if not name:
+        return ""
+    return storage_signed_url(name=name)
+
+
+def storage_signed_url(*, name):
+    if isinstance(default_storage, FileSystemStorage):
+        token = signing.dumps({"name": name}, salt=SALT, compress=True)
+        return reverse("sightings-web:photo", kwargs={"token": token})
+    return default_storage.url(name)
+
+
+def photo_name_from_token(token):
+    """The storage name inside a token, or None when it is forged or expired."""
+    try:
+        payload = signing.loads(token, salt=SALT, max_age=settings.SIGNED_URL_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return payload.get("name")
+
+
+
+def sighting_publish_photo(*, sighting_id):
+    """Write the EXIF-free, oriented copy of a sighting's photo that others may see."""
+    sighting = Sighting.objects.filter(pk=sighting_id).first()
+    if sighting is None or sighting.public_photo:
+        return sighting
+    try:
+        data = storage_read(name=sighting.photo.name)
+        jpeg = public_jpeg(data, max_pixels=settings.PHOTO_MAX_PIXELS)
+    except (PhotoError, FileNotFoundError):
+        return sighting
+    name = storage_save(name=public_photo_key(sighting, "photo.jpg"), data=jpeg)
+    updated = Sighting.objects.filter(pk=sighting.pk, public_photo="").update(public_photo=name)
+    if not updated:
+        storage_delete_quietly(name=name)
+    return sighting

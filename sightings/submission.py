@@ -1,0 +1,124 @@
+"""An angler's catch enters the platform: validate, store the photo, write the row, queue the work."""
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from classifier.imaging import PhotoError, inspect_photo
+
+from .identifications import sighting_derive_identity
+from .models import Sighting, original_photo_key
+from .storage import storage_delete_quietly, storage_save
+
+logger = logging.getLogger(__name__)
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def sighting_submit(
+    *,
+    owner,
+    photo,
+    latitude=None,
+    longitude=None,
+    observed_at=None,
+    location_accuracy_m=None,
+    length_cm=None,
+    notes="",
+    geoprivacy=Sighting.Geoprivacy.OBSCURED,
+    license=Sighting.License.CC_BY_NC,
+):
+    """Create a pending sighting from photo bytes; location and time fall back to the photo's EXIF.
+
+    Raises ValidationError (keyed by field) for bad input and StorageUnavailable when the photo
+    store is down. Either the photo and its row both exist afterwards, or neither does.
+    """
+    if len(photo) > settings.PHOTO_MAX_BYTES:
+        raise ValidationError({"photo": f"The photo is larger than {settings.PHOTO_MAX_BYTES} bytes."})
+    try:
+        info = inspect_photo(photo, max_pixels=settings.PHOTO_MAX_PIXELS)
+    except PhotoError as error:
+        raise ValidationError({"photo": str(error)}, code=error.code) from error
+
+    location = _location(latitude=latitude, longitude=longitude, exif_gps=info.gps)
+    observed_at = _observed_at(observed_at=observed_at, exif_taken_at=info.taken_at)
+
+    name = storage_save(name=original_photo_key(None, f"photo.{info.extension}"), data=photo)
+    try:
+        with transaction.atomic():
+            sighting = Sighting.objects.create(
+                owner=owner,
+                photo=name,
+                photo_sha256=hashlib.sha256(photo).hexdigest(),
+                exif=info.exif,
+                location=location,
+                location_accuracy_m=location_accuracy_m,
+                observed_at=observed_at,
+                length_cm=length_cm,
+                notes=notes,
+                geoprivacy=geoprivacy,
+                license=license,
+            )
+            sighting_derive_identity(sighting=sighting)
+            transaction.on_commit(lambda: sighting_enqueue_work(sighting_id=sighting.pk))
+    except BaseException:
+        storage_delete_quietly(name=name)
+        raise
+    return sighting
+
+
+def sighting_enqueue_work(*, sighting_id):
+    """Queue classification and the public photo copy.
+
+    A broker outage is logged rather than raised: the row is already committed as pending, and
+    the periodic re-queue job queues it again once the broker is back.
+    """
+    from .tasks import sighting_classify_task, sighting_public_photo_task
+
+    for task in (sighting_classify_task, sighting_public_photo_task):
+        try:
+            task.apply_async(args=[str(sighting_id)], retry=False)
+        except Exception:
+            logger.warning("could not queue %s for %s; the re-queue job will", task.name, sighting_id, exc_info=True)
+
+
+def _location(*, latitude, longitude, exif_gps):
+    if (latitude is None) != (longitude is None):
+        field = "longitude" if latitude is not None else "latitude"
+        raise ValidationError({field: "Give both latitude and longitude, or neither."})
+    if latitude is None:
+        if exif_gps is None:
+            raise ValidationError(
+                {"latitude": "Required: the photo carries no GPS position, so give latitude and longitude."}
+            )
+        latitude, longitude = exif_gps
+    latitude, longitude = float(latitude), float(longitude)
+    if not -90 <= latitude <= 90:
+        raise ValidationError({"latitude": "Must be between -90 and 90 degrees."})
+    if not -180 <= longitude <= 180:
+        raise ValidationError({"longitude": "Must be between -180 and 180 degrees."})
+    return Point(x=longitude, y=latitude, srid=4326)
+
+
+def _observed_at(*, observed_at, exif_taken_at):
+    if observed_at is None:
+        if exif_taken_at is None:
+            raise ValidationError({"observed_at": "Required: the photo carries no capture time."})
+        observed_at = exif_taken_at
+        if timezone.is_naive(observed_at):
+            # EXIF without an offset: read it in the platform's time zone.
+            observed_at = timezone.make_aware(observed_at, timezone.get_default_timezone())
+    if timezone.is_naive(observed_at):
+        observed_at = timezone.make_aware(observed_at, dt_timezone.utc)
+    if observed_at > timezone.now() + CLOCK_SKEW:
+        raise ValidationError({"observed_at": "Must not be in the future."})
+    if observed_at < datetime(1900, 1, 1, tzinfo=dt_timezone.utc):
+        raise ValidationError({"observed_at": "Must be after 1900."})
+    return observed_at

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from regulations.models import Species
@@ -12,7 +14,7 @@ class RegulationsQuerySerializer(serializers.Serializer):
     )
     date = serializers.DateField(help_text="The day of the catch, YYYY-MM-DD.")
     length_cm = serializers.DecimalField(
-        required=False, max_digits=6, decimal_places=2, min_value=0, help_text="Total length in centimetres."
+        required=False, max_digits=6, decimal_places=2, min_value=Decimal("0"), help_text="Total length in centimetres."
     )
 
     def validate_species(self, value):

@@ -54,3 +54,14 @@ def user_may_export(user):
 
 def user_sees_true_locations(user):
     return user.is_authenticated and user.has_perm("sightings.view_true_location")
+
+
+def groups_ensure(*, group_model, permission_model):
+    """Create the role groups with their permissions (used by a migration and by tests)."""
+    for name, codenames in GROUP_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        for dotted in codenames:
+            app_label, codename = dotted.split(".")
+            group.permissions.add(
+                permission_model.objects.get(content_type__app_label=app_label, codename=codename)
+            )

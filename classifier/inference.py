@@ -1,0 +1,89 @@
+"""Images in, scored labels out."""
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+
+from .imaging import load_rgb
+from .runtime import model_session_get
+
+
+@dataclass(frozen=True)
+class LabelScore:
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class ClassificationResult:
+    scores: list[LabelScore]  # best first, one entry per distinct label
+    rejected: bool  # none of the known classes
+    top_score: float
+    duration_ms: float
+
+    @property
+    def top_label(self) -> str:
+        return self.scores[0].label
+
+
+def classify_images(*, model_version, images: list[Image.Image], top_k: int) -> list[ClassificationResult]:
+    """Classify a batch of images with a model version; `duration_ms` is each image's share."""
+    if not images:
+        return []
+    started = time.perf_counter()
+    loaded = model_session_get(model_version=model_version)
+    outputs = loaded.run(loaded.preprocessing.to_tensor(images))
+    if loaded.preprocessing.output == "logits":
+        outputs = _softmax(outputs)
+    names, groups = _label_groups(tuple(model_version.labels))
+    if outputs.shape[1] != groups.shape[0]:
+        raise ValueError(
+            f"model version {model_version.pk} gives {outputs.shape[1]} values but has {groups.shape[0]} labels"
+        )
+    per_label = outputs @ groups
+    duration_ms = (time.perf_counter() - started) * 1000 / len(images)
+    return [
+        _result(row, names=names, model_version=model_version, top_k=top_k, duration_ms=duration_ms)
+        for row in per_label
+    ]
+
+
+def classify_photo(*, model_version, data: bytes, top_k: int, max_pixels: int) -> ClassificationResult:
+    """Decode photo bytes (raising imaging.PhotoError) and classify them; `duration_ms` includes decoding."""
+    started = time.perf_counter()
+    size = model_session_get(model_version=model_version).preprocessing.draft_size
+    image = load_rgb(data, max_pixels=max_pixels, draft_size=size)
+    (result,) = classify_images(model_version=model_version, images=[image], top_k=top_k)
+    return ClassificationResult(
+        scores=result.scores,
+        rejected=result.rejected,
+        top_score=result.top_score,
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+@lru_cache(maxsize=32)
+def _label_groups(labels):
+    """The distinct labels and a 0/1 matrix that sums each output into its label's column."""
+    names = list(dict.fromkeys(labels))
+    column = {name: index for index, name in enumerate(names)}
+    groups = np.zeros((len(labels), len(names)), dtype=np.float32)
+    groups[np.arange(len(labels)), [column[label] for label in labels]] = 1.0
+    return names, groups
+
+
+def _softmax(logits):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def _result(row, *, names, model_version, top_k, duration_ms):
+    order = np.argsort(-row, kind="stable")[: max(1, top_k)]
+    scores = [LabelScore(label=names[index], score=float(row[index])) for index in order]
+    top = scores[0]
+    rejected = top.label == model_version.negative_label or top.score < model_version.rejection_threshold
+    return ClassificationResult(scores=scores, rejected=rejected, top_score=top.score, duration_ms=duration_ms)

@@ -1,0 +1,102 @@
+import hashlib
+import math
+from pathlib import Path
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from .model_files import model_file_validate
+from .models import ModelVersion
+from .preprocessing import Preprocessing
+from .signals import model_version_activated
+
+
+def model_version_register(
+    *,
+    name: str,
+    labels: list[str],
+    preprocessing: dict,
+    source: str,
+    onnx_bytes: bytes | None = None,
+    path: str | Path | None = None,
+    negative_label: str = "not_fish",
+    rejection_threshold: float = 0.0,
+    created_by=None,
+    training_data: dict | None = None,
+    metrics: dict | None = None,
+    parent: ModelVersion | None = None,
+    activate: bool = False,
+) -> ModelVersion:
+    """Validate an ONNX classifier against its preprocessing and labels, store it and record it.
+
+    Raises ValueError (model_files.ModelFileError for the file itself) naming what does not fit.
+    """
+    if (onnx_bytes is None) == (path is None):
+        raise ValueError("give exactly one of onnx_bytes and path")
+    data = Path(path).read_bytes() if path is not None else bytes(onnx_bytes)
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("name: required")
+    if source not in ModelVersion.Source.values:
+        raise ValueError(f"source: expected one of {', '.join(ModelVersion.Source.values)}")
+    _check_labels(labels)
+    if not isinstance(negative_label, str) or not negative_label:
+        raise ValueError("negative_label: expected a non-empty string")
+    if not _finite(rejection_threshold) or not 0 <= rejection_threshold <= 1:
+        raise ValueError("rejection_threshold: expected a number from 0 to 1")
+    parsed = Preprocessing.from_spec(preprocessing)
+    model_file_validate(data=data, preprocessing=parsed, label_count=len(labels))
+
+    model_version = ModelVersion(
+        name=name.strip()[:200],
+        sha256=hashlib.sha256(data).hexdigest(),
+        labels=list(labels),
+        negative_label=negative_label,
+        preprocessing=parsed.to_spec(),
+        rejection_threshold=float(rejection_threshold),
+        metrics=metrics or {},
+        training_data=training_data or {},
+        source=source,
+        parent=parent,
+        created_by=created_by,
+    )
+    model_version.onnx_file.save("model.onnx", ContentFile(data), save=False)
+    try:
+        with transaction.atomic():
+            model_version.save()
+            if activate:
+                model_version_activate(model_version=model_version)
+    except BaseException:
+        model_version.onnx_file.delete(save=False)
+        raise
+    return model_version
+
+
+@transaction.atomic
+def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
+    """Make this the only active version; model_version_activated is sent once the change commits."""
+    # Locking the current active row serialises concurrent activations.
+    current = list(ModelVersion.objects.select_for_update().filter(is_active=True).values_list("pk", flat=True))
+    if current == [model_version.pk]:
+        model_version.is_active = True
+        return model_version
+    ModelVersion.objects.filter(is_active=True).exclude(pk=model_version.pk).update(is_active=False)
+    ModelVersion.objects.filter(pk=model_version.pk).update(is_active=True)
+    model_version.is_active = True
+    transaction.on_commit(
+        lambda: model_version_activated.send(sender=ModelVersion, model_version=model_version)
+    )
+    return model_version
+
+
+def _check_labels(labels):
+    if not isinstance(labels, (list, tuple)) or not labels:
+        raise ValueError("labels: expected a non-empty list of strings")
+    for index, label in enumerate(labels):
+        if not isinstance(label, str) or not label.strip() or len(label) > 200:
+            raise ValueError(f"labels[{index}]: expected a non-empty string of at most 200 characters")
+        if label != label.strip():
+            raise ValueError(f"labels[{index}]: {label!r} has surrounding spaces")
+
+
+def _finite(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -81,3 +81,24 @@ class SightingSerializer(serializers.Serializer):
     warnings = WarningSerializer(many=True)
     created_at = serializers.DateTimeField()
     classified_at = serializers.DateTimeField(allow_null=True)
+
+
+class IdentifySerializer(serializers.Serializer):
+    species = serializers.IntegerField(required=False, help_text="The species you name (its id).")
+    confirm_suggestion = serializers.BooleanField(
+        required=False, default=False, help_text="Accept the classifier's suggestion instead of naming one."
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+    def validate(self, attrs):
+        if bool(attrs.get("species")) == bool(attrs.get("confirm_suggestion")):
+            raise serializers.ValidationError({"species": "Name a species or confirm the suggestion, not both."})
+        return attrs
+
+
+class IdentificationSerializer(serializers.Serializer):
+    species = SpeciesBriefSerializer()
+    previous_species = SpeciesBriefSerializer(allow_null=True)
+    source = serializers.CharField()
+    from_suggestion = serializers.BooleanField()
+    created_at = serializers.DateTimeField()

@@ -3,14 +3,24 @@ from django.core.exceptions import ValidationError
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from regulations.models import Species
+
+from ..identifications import identification_confirm_suggestion, identification_set_species
 from ..models import Sighting
 from ..remote_photos import photo_download
 from ..selectors import sighting_detail, sightings_visible_to
 from ..submission import sighting_submit
-from .serializers import SightingSerializer, SightingUpdateSerializer, SubmitSightingSerializer
+from .serializers import (
+    IdentificationSerializer,
+    IdentifySerializer,
+    SightingSerializer,
+    SightingUpdateSerializer,
+    SubmitSightingSerializer,
+)
 
 
 class SightingFilter(filters.FilterSet):
@@ -68,6 +78,29 @@ class SightingViewSet(
         serializer.is_valid(raise_exception=True)
         serializer.save()
         return Response(self.present(self.get_queryset().get(pk=sighting.pk)))
+
+    @extend_schema(request=IdentifySerializer, responses={201: IdentificationSerializer})
+    @action(detail=True, methods=["post"], serializer_class=IdentifySerializer)
+    def identifications(self, request, pk=None):
+        """Confirm the suggested species or name another: a new entry in the sighting's history."""
+        sighting = self.get_object()
+        serializer = IdentifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["confirm_suggestion"]:
+            identification = identification_confirm_suggestion(
+                sighting=sighting, user=request.user, comment=data["comment"]
+            )
+        else:
+            species = Species.objects.filter(pk=data["species"]).first()
+            if species is None:
+                raise ValidationError({"species": "No species has this id."})
+            identification = identification_set_species(
+                sighting=sighting, species=species, user=request.user, comment=data["comment"]
+            )
+        return Response(
+            IdentificationSerializer(identification).data, status=status.HTTP_201_CREATED
+        )
 
 
 def _read_upload(upload):

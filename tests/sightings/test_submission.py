@@ -193,3 +193,28 @@ def test_failed_row_write_removes_the_stored_photo(api, monkeypatch):
         submit(api, factories.photo_bytes())
     assert Sighting.objects.count() == 0
     assert stored_photo_count() == before
+
+
+def test_angler_confirms_or_names_another_species(api, angler, color_model, color_species):
+    from sightings.classification import sighting_classify
+
+    sighting_id = submit(api, factories.photo_bytes(factories.RED)).json()["id"]
+    sighting_classify(sighting_id=sighting_id)
+    confirmed = api.post(f"{URL}{sighting_id}/identifications/", {"confirm_suggestion": True}, format="json")
+    assert confirmed.status_code == 201, confirmed.content
+    assert confirmed.json()["from_suggestion"] is True
+    walleye = color_species["sander_vitreus"]
+    named = api.post(f"{URL}{sighting_id}/identifications/", {"species": walleye.pk}, format="json")
+    assert named.status_code == 201
+    assert named.json()["previous_species"]["scientific_name"] == "Micropterus salmoides"
+    body = api.get(f"{URL}{sighting_id}/").json()
+    assert body["species"]["id"] == walleye.pk
+    assert api.post(f"{URL}{sighting_id}/identifications/", {"species": 999999}, format="json").status_code == 400
+
+
+def test_others_cannot_identify_a_sighting(api, other_angler, researcher, color_species):
+    sighting_id = submit(api, factories.photo_bytes()).json()["id"]
+    species = color_species["sander_vitreus"].pk
+    for user in (other_angler, researcher):
+        response = token_client(user).post(f"{URL}{sighting_id}/identifications/", {"species": species}, format="json")
+        assert response.status_code == 404

@@ -83,14 +83,14 @@ def species_accepted(*, species: Species) -> Species:
     return current
 
 
-def _taxa_ids(species: Species) -> list[int]:
+def _taxa_ids(species: Species) -> QuerySet:
     """The species itself plus the genus and family entries whose rules cover it."""
     wanted = Q(pk=species.pk)
     if species.rank == Species.Rank.SPECIES and " " in species.scientific_name:
         wanted |= Q(rank=Species.Rank.GENUS, scientific_name__iexact=species.scientific_name.split()[0])
     if species.family and species.rank in (Species.Rank.SPECIES, Species.Rank.GENUS):
         wanted |= Q(rank=Species.Rank.FAMILY, scientific_name__iexact=species.family)
-    return list(Species.objects.filter(wanted).values_list("pk", flat=True))
+    return Species.objects.filter(wanted).values("pk")
 
 
 def species_is_sensitive(*, species: Species | None, point: Point) -> bool:

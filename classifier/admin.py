@@ -10,11 +10,31 @@ class ModelVersionAdmin(admin.ModelAdmin):
     list_filter = ("source", "is_active")
     search_fields = ("name", "sha256")
     readonly_fields = (
-        "onnx_file", "sha256", "labels", "preprocessing", "is_active", "source", "parent", "created_by", "created_at"
+        "onnx_file",
+        "sha256",
+        "labels",
+        "preprocessing",
+        "is_active",
+        "source",
+        "parent",
+        "created_by",
+        "created_at",
     )
     fields = (
-        "name", "is_active", "source", "onnx_file", "sha256", "labels", "negative_label", "preprocessing",
-        "rejection_threshold", "metrics", "training_data", "parent", "created_by", "created_at",
+        "name",
+        "is_active",
+        "source",
+        "onnx_file",
+        "sha256",
+        "labels",
+        "negative_label",
+        "preprocessing",
+        "rejection_threshold",
+        "metrics",
+        "training_data",
+        "parent",
+        "created_by",
+        "created_at",
     )
     actions = ["make_active"]
 

@@ -47,7 +47,9 @@ class DemoTaxon(NamedTuple):
 
 _TENCH = DemoTaxon("tinca_tinca", "Tinca tinca", "tench", "species", "Tincidae")
 _GOLDFISH = DemoTaxon("carassius_auratus", "Carassius auratus", "goldfish", "species", "Cyprinidae")
-_WHITE_SHARK = DemoTaxon("carcharodon_carcharias", "Carcharodon carcharias", "great white shark", "species", "Lamnidae")
+_WHITE_SHARK = DemoTaxon(
+    "carcharodon_carcharias", "Carcharodon carcharias", "great white shark", "species", "Lamnidae"
+)
 _TIGER_SHARK = DemoTaxon("galeocerdo_cuvier", "Galeocerdo cuvier", "tiger shark", "species", "Carcharhinidae")
 _HAMMERHEADS = DemoTaxon("sphyrna", "Sphyrna", "hammerhead sharks", "genus", "Sphyrnidae")
 _ELECTRIC_RAYS = DemoTaxon("torpediniformes", "Torpediniformes", "electric rays", "order", "")
@@ -55,10 +57,14 @@ _STINGRAYS = DemoTaxon("dasyatidae", "Dasyatidae", "whiptail stingrays", "family
 _SNOEK = DemoTaxon("thyrsites_atun", "Thyrsites atun", "snoek (barracouta)", "species", "Gempylidae")
 _EELS = DemoTaxon("anguilliformes", "Anguilliformes", "eels", "order", "")
 _COHO = DemoTaxon("oncorhynchus_kisutch", "Oncorhynchus kisutch", "coho salmon", "species", "Salmonidae")
-_ROCK_BEAUTY = DemoTaxon("holacanthus_tricolor", "Holacanthus tricolor", "rock beauty", "species", "Pomacanthidae")
+_ROCK_BEAUTY = DemoTaxon(
+    "holacanthus_tricolor", "Holacanthus tricolor", "rock beauty", "species", "Pomacanthidae"
+)
 _ANEMONEFISH = DemoTaxon("amphiprion", "Amphiprion", "anemonefishes", "genus", "Pomacentridae")
 _STURGEONS = DemoTaxon("acipenseridae", "Acipenseridae", "sturgeons", "family", "Acipenseridae")
-_LONGNOSE_GAR = DemoTaxon("lepisosteus_osseus", "Lepisosteus osseus", "longnose gar", "species", "Lepisosteidae")
+_LONGNOSE_GAR = DemoTaxon(
+    "lepisosteus_osseus", "Lepisosteus osseus", "longnose gar", "species", "Lepisosteidae"
+)
 _LIONFISHES = DemoTaxon("pterois", "Pterois", "lionfishes", "genus", "Scorpaenidae")
 _PUFFERS = DemoTaxon("tetraodontidae", "Tetraodontidae", "pufferfishes", "family", "Tetraodontidae")
 
@@ -106,7 +112,9 @@ def demo_backbone_candidates(*, backbone_dir: str | Path | None = None) -> list[
     return candidates
 
 
-def demo_backbone_download(*, url: str = DEMO_URL, timeout: float = 60.0, max_bytes: int = 64 * 1024 * 1024) -> bytes:
+def demo_backbone_download(
+    *, url: str = DEMO_URL, timeout: float = 60.0, max_bytes: int = 64 * 1024 * 1024
+) -> bytes:
     """The backbone from its public address, checked against DEMO_SHA256. Raises OSError."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (a fixed https URL)

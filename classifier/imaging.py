@@ -139,7 +139,9 @@ class _decoding_errors:
 
     def __enter__(self):
         if ImageFile.LOAD_TRUNCATED_IMAGES:
-            raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False: truncated photos are refused.")
+            raise RuntimeError(
+                "PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False: truncated photos are refused."
+            )
         return self
 
     def __exit__(self, exc_type, exc, traceback):

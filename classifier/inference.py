@@ -41,7 +41,8 @@ def classify_images(*, model_version, images: list[Image.Image], top_k: int) -> 
     names, groups = _label_groups(tuple(model_version.labels))
     if outputs.shape[1] != groups.shape[0]:
         raise ValueError(
-            f"model version {model_version.pk} gives {outputs.shape[1]} values but has {groups.shape[0]} labels"
+            f"model version {model_version.pk} gives {outputs.shape[1]} values"
+            f" but has {groups.shape[0]} labels"
         )
     per_label = outputs @ groups
     duration_ms = (time.perf_counter() - started) * 1000 / len(images)
@@ -86,4 +87,6 @@ def _result(row, *, names, model_version, top_k, duration_ms):
     scores = [LabelScore(label=names[index], score=float(row[index])) for index in order]
     top = scores[0]
     rejected = top.label == model_version.negative_label or top.score < model_version.rejection_threshold
-    return ClassificationResult(scores=scores, rejected=rejected, top_score=top.score, duration_ms=duration_ms)
+    return ClassificationResult(
+        scores=scores, rejected=rejected, top_score=top.score, duration_ms=duration_ms
+    )

@@ -36,10 +36,14 @@ def model_file_validate(*, data: bytes, preprocessing: Preprocessing, label_coun
     outputs = [_signature(value) for value in model.graph.output]
     declared = _class_count(outputs[0].shape) if outputs else None
     if declared is not None and declared != label_count:
-        raise ModelFileError(f"the model gives {declared} class values per image, but {label_count} labels were given")
+        raise ModelFileError(
+            f"the model gives {declared} class values per image, but {label_count} labels were given"
+        )
     produced = _run_once(data, preprocessing)
     if produced != label_count:
-        raise ModelFileError(f"the model gives {produced} class values per image, but {label_count} labels were given")
+        raise ModelFileError(
+            f"the model gives {produced} class values per image, but {label_count} labels were given"
+        )
     return model_input
 
 
@@ -84,18 +88,26 @@ def _input(model, input_name):
 def _check_input(model_input, preprocessing):
     shape = model_input.shape
     if len(shape) != 4:
-        raise ModelFileError(f"the model input {model_input.name!r} has rank {len(shape)}; an image batch has rank 4")
+        raise ModelFileError(
+            f"the model input {model_input.name!r} has rank {len(shape)}; an image batch has rank 4"
+        )
     if preprocessing.layout == "NCHW":
         channels, height, width = shape[1], shape[2], shape[3]
     else:
         height, width, channels = shape[1], shape[2], shape[3]
     if channels is not None and channels != 3:
         raise ModelFileError(
-            f"the model input has {channels} channels in layout {preprocessing.layout}; 3 colour channels are needed"
+            f"the model input has {channels} channels in layout {preprocessing.layout};"
+            " 3 colour channels are needed"
         )
-    for side, model_side, wanted in (("height", height, preprocessing.height), ("width", width, preprocessing.width)):
+    for side, model_side, wanted in (
+        ("height", height, preprocessing.height),
+        ("width", width, preprocessing.width),
+    ):
         if model_side is not None and model_side != wanted:
-            raise ModelFileError(f"the model input {side} is {model_side}, but the preprocessing size says {wanted}")
+            raise ModelFileError(
+                f"the model input {side} is {model_side}, but the preprocessing size says {wanted}"
+            )
     if model_input.dtype != preprocessing.dtype:
         raise ModelFileError(
             f"the model input is {model_input.dtype}, but the preprocessing dtype says {preprocessing.dtype}"

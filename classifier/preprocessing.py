@@ -59,7 +59,9 @@ class Preprocessing:
             or len(size) != 2
             or not all(_is_int(side) and 1 <= side <= 8192 for side in size)
         ):
-            raise ValueError("preprocessing 'size': expected [height, width], two whole numbers from 1 to 8192")
+            raise ValueError(
+                "preprocessing 'size': expected [height, width], two whole numbers from 1 to 8192"
+            )
         input_name = values["input_name"]
         if input_name is not None and (not isinstance(input_name, str) or not input_name):
             raise ValueError("preprocessing 'input_name': expected a non-empty string")
@@ -71,14 +73,18 @@ class Preprocessing:
             ("output", OUTPUTS),
         ):
             if values[key] not in allowed:
-                raise ValueError(f"preprocessing {key!r}: expected one of {', '.join(allowed)}, got {values[key]!r}")
+                raise ValueError(
+                    f"preprocessing {key!r}: expected one of {', '.join(allowed)}, got {values[key]!r}"
+                )
         scale = values["scale"]
         if not _is_number(scale) or scale <= 0:
             raise ValueError("preprocessing 'scale': expected a positive number")
         mean, std = values["mean"], values["std"]
         for key, triple in (("mean", mean), ("std", std)):
             if not isinstance(triple, (list, tuple)) or len(triple) != 3 or not all(map(_is_number, triple)):
-                raise ValueError(f"preprocessing {key!r}: expected three numbers, in the model's channel order")
+                raise ValueError(
+                    f"preprocessing {key!r}: expected three numbers, in the model's channel order"
+                )
         if any(value <= 0 for value in std):
             raise ValueError("preprocessing 'std': every value must be positive")
         if values["dtype"] == "uint8" and (scale != 1 or any(mean) or any(value != 1 for value in std)):

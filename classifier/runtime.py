@@ -78,7 +78,9 @@ def session_options() -> ort.SessionOptions:
 
 
 def model_session_create(*, model_bytes: bytes, preprocessing: Preprocessing) -> ModelSession:
-    session = ort.InferenceSession(model_bytes, sess_options=session_options(), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        model_bytes, sess_options=session_options(), providers=["CPUExecutionProvider"]
+    )
     inputs = {node.name: node for node in session.get_inputs()}
     input_name = preprocessing.input_name or next(iter(inputs))
     if input_name not in inputs:
@@ -140,7 +142,9 @@ def model_session_get(*, model_version) -> ModelSession:
         loaded = cache.sessions.get(key)
         if loaded is None:
             preprocessing = Preprocessing.from_spec(model_version.preprocessing)
-            loaded = model_session_create(model_bytes=model_bytes_read(model_version=model_version), preprocessing=preprocessing)
+            loaded = model_session_create(
+                model_bytes=model_bytes_read(model_version=model_version), preprocessing=preprocessing
+            )
             for stale in [other for other in cache.sessions if other[0] == model_version.pk]:
                 del cache.sessions[stale]
             cache.sessions[key] = loaded

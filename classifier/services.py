@@ -75,7 +75,9 @@ def model_version_register(
 def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
     """Make this the only active version; model_version_activated is sent once the change commits."""
     # Locking the current active row serialises concurrent activations.
-    current = list(ModelVersion.objects.select_for_update().filter(is_active=True).values_list("pk", flat=True))
+    current = list(
+        ModelVersion.objects.select_for_update().filter(is_active=True).values_list("pk", flat=True)
+    )
     if current == [model_version.pk]:
         model_version.is_active = True
         return model_version

@@ -10,14 +10,17 @@ from classifier.models import ModelVersion
 def model_admin(monkeypatch):
     instance = ModelVersionAdmin(ModelVersion, admin.site)
     instance.messages = []
-    monkeypatch.setattr(instance, "message_user", lambda request, message, level=None: instance.messages.append(message))
+    monkeypatch.setattr(
+        instance, "message_user", lambda request, message, level=None: instance.messages.append(message)
+    )
     return instance
 
 
 @pytest.mark.django_db
 class TestModelVersionAdmin:
     def test_make_active_activates_the_one_selected(self, model_admin, register_color_model):
-        first, second = register_color_model(name="first", activate=True), register_color_model(name="second")
+        register_color_model(name="first", activate=True)
+        second = register_color_model(name="second")
         request = RequestFactory().post("/")
         model_admin.make_active(request, ModelVersion.objects.filter(pk=second.pk))
         assert list(ModelVersion.objects.filter(is_active=True)) == [second]

@@ -36,7 +36,11 @@ class TestInspectPhoto:
     def test_accepts_the_other_allowed_formats(self, fmt, mime_type, extension):
         info = inspect_photo(solid(size=(9, 7), fmt=fmt), max_pixels=MAX_PIXELS)
         assert (info.format, info.mime_type, info.extension, info.width, info.height) == (
-            fmt, mime_type, extension, 9, 7,
+            fmt,
+            mime_type,
+            extension,
+            9,
+            7,
         )
 
     @pytest.mark.parametrize("orientation", [6, 8, 5, 7])
@@ -81,8 +85,10 @@ class TestInspectPhoto:
             return (IFDRational(*pair), IFDRational(0, 1), IFDRational(0, 1))
 
         latitude = rationals(position[0])
-        longitude = rationals(position[1]) if len(position) == 2 else (
-            IFDRational(10, 1), IFDRational(1, 0), IFDRational(0, 1)
+        longitude = (
+            rationals(position[1])
+            if len(position) == 2
+            else (IFDRational(10, 1), IFDRational(1, 0), IFDRational(0, 1))
         )
         data = solid(fmt="JPEG", exif=exif(gps=(latitude, longitude), gps_refs=("N", "E")))
         info = inspect_photo(data, max_pixels=MAX_PIXELS)
@@ -166,7 +172,14 @@ class TestLoadRgb:
 
     @pytest.mark.parametrize(
         ("mode", "color"),
-        [("CMYK", (0, 0, 0, 0)), ("L", 77), ("1", 1), ("P", 5), ("RGBA", (10, 20, 30, 255)), ("LA", (90, 255))],
+        [
+            ("CMYK", (0, 0, 0, 0)),
+            ("L", 77),
+            ("1", 1),
+            ("P", 5),
+            ("RGBA", (10, 20, 30, 255)),
+            ("LA", (90, 255)),
+        ],
     )
     def test_every_mode_becomes_rgb(self, mode, color):
         fmt = "JPEG" if mode == "CMYK" else "PNG"

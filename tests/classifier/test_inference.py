@@ -24,7 +24,9 @@ def softmax(values):
 class TestClassifyImages:
     def test_pure_colours_give_their_class(self, register_color_model):
         model_version = register_color_model()
-        results = classify_images(model_version=model_version, images=[image(RED), image(GREEN), image(BLUE)], top_k=3)
+        results = classify_images(
+            model_version=model_version, images=[image(RED), image(GREEN), image(BLUE)], top_k=3
+        )
         assert [result.top_label for result in results] == ["red", "green", "blue"]
         assert all(not result.rejected and result.top_score > 0.99 for result in results)
         assert all(result.duration_ms >= 0 for result in results)
@@ -43,14 +45,18 @@ class TestClassifyImages:
         model_version = register_color_model(
             model={"dtype": "float16", "batch": 1, "output_4d": True}, spec={"dtype": "float16"}
         )
-        results = classify_images(model_version=model_version, images=[image(BLUE), image(RED), image(GREEN)], top_k=1)
+        results = classify_images(
+            model_version=model_version, images=[image(BLUE), image(RED), image(GREEN)], top_k=1
+        )
         assert [result.top_label for result in results] == ["blue", "red", "green"]
 
     def test_logits_are_turned_into_probabilities(self, register_color_model):
         model_version = register_color_model(model={"softmax": False, "gain": 2.0}, spec={"output": "logits"})
         (result,) = classify_images(model_version=model_version, images=[image(RED)], top_k=3)
         expected = softmax([2.0, 0.0, 0.0])
-        assert [score.score for score in result.scores] == pytest.approx(sorted(expected, reverse=True), abs=1e-5)
+        assert [score.score for score in result.scores] == pytest.approx(
+            sorted(expected, reverse=True), abs=1e-5
+        )
 
     def test_duplicate_labels_are_summed_into_one(self, register_color_model):
         model_version = register_color_model(labels=["bass", "not_fish", "not_fish"])
@@ -67,7 +73,9 @@ class TestClassifyImages:
         assert blue.rejected and blue.top_label == "not_fish"
 
     @pytest.mark.parametrize(("threshold", "rejected"), [(0.5, True), (0.2, False)])
-    def test_rejected_when_the_top_score_is_below_the_threshold(self, register_color_model, threshold, rejected):
+    def test_rejected_when_the_top_score_is_below_the_threshold(
+        self, register_color_model, threshold, rejected
+    ):
         model_version = register_color_model(rejection_threshold=threshold)
         (result,) = classify_images(model_version=model_version, images=[image(GRAY)], top_k=1)
         assert result.top_score == pytest.approx(1 / 3, abs=1e-4)
@@ -77,7 +85,9 @@ class TestClassifyImages:
     def test_top_k(self, register_color_model, top_k, count):
         (result,) = classify_images(model_version=register_color_model(), images=[image(RED)], top_k=top_k)
         assert len(result.scores) == count
-        assert [score.score for score in result.scores] == sorted((score.score for score in result.scores), reverse=True)
+        assert [score.score for score in result.scores] == sorted(
+            (score.score for score in result.scores), reverse=True
+        )
 
     def test_no_images_no_results(self, register_color_model):
         assert classify_images(model_version=register_color_model(), images=[], top_k=3) == []
@@ -88,7 +98,10 @@ class TestClassifyPhoto:
     def test_classifies_photo_bytes(self, register_color_model):
         model_version = register_color_model()
         result = classify_photo(
-            model_version=model_version, data=solid(BLUE, size=(300, 200), fmt="JPEG"), top_k=2, max_pixels=10**6
+            model_version=model_version,
+            data=solid(BLUE, size=(300, 200), fmt="JPEG"),
+            top_k=2,
+            max_pixels=10**6,
         )
         assert result.top_label == "blue" and len(result.scores) == 2 and result.duration_ms > 0
 

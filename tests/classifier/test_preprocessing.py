@@ -15,7 +15,10 @@ class TestFromSpec:
         parsed = Preprocessing.from_spec({"size": [6, 10]})
         assert (parsed.height, parsed.width, parsed.draft_size) == (6, 10, (10, 6))
         assert (parsed.channel_order, parsed.layout, parsed.dtype, parsed.output) == (
-            "RGB", "NCHW", "float32", "probabilities",
+            "RGB",
+            "NCHW",
+            "float32",
+            "probabilities",
         )
         assert Preprocessing.from_spec(parsed.to_spec()) == parsed
 
@@ -50,8 +53,12 @@ class TestToTensor:
     @pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
     def test_scale_mean_and_std_apply_in_the_models_channel_order(self, channel_order, layout):
         spec = {
-            "size": [8, 8], "channel_order": channel_order, "layout": layout,
-            "scale": 1 / 255, "mean": [0.1, 0.2, 0.3], "std": [0.5, 0.25, 2.0],
+            "size": [8, 8],
+            "channel_order": channel_order,
+            "layout": layout,
+            "scale": 1 / 255,
+            "mean": [0.1, 0.2, 0.3],
+            "std": [0.5, 0.25, 2.0],
         }
         pixels, image = random_image()
         tensor = Preprocessing.from_spec(spec).to_tensor([image])
@@ -70,7 +77,9 @@ class TestToTensor:
 
     def test_float16_and_uint8(self):
         pixels, image = random_image()
-        half = Preprocessing.from_spec({"size": [8, 8], "dtype": "float16", "scale": 1.0, "mean": [104, 117, 123]})
+        half = Preprocessing.from_spec(
+            {"size": [8, 8], "dtype": "float16", "scale": 1.0, "mean": [104, 117, 123]}
+        )
         tensor = half.to_tensor([image])
         assert tensor.dtype == np.float16
         np.testing.assert_allclose(tensor[0, 0], pixels[:, :, 0] - 104.0, atol=0.1)
@@ -99,9 +108,9 @@ class TestToTensor:
 
     def test_center_crop_of_an_extreme_strip_stays_small(self):
         strip = Image.new("RGB", (50_000, 1), (10, 20, 30))
-        tensor = Preprocessing.from_spec({"size": [8, 8], "scale": 1, "resize": "shorter_side_center_crop"}).to_tensor(
-            [strip]
-        )
+        tensor = Preprocessing.from_spec(
+            {"size": [8, 8], "scale": 1, "resize": "shorter_side_center_crop"}
+        ).to_tensor([strip])
         assert tensor.shape == (1, 3, 8, 8)
         np.testing.assert_allclose(tensor[0, :, 4, 4], (10, 20, 30), atol=1)
 

@@ -103,13 +103,17 @@ class TestBatching:
             np.testing.assert_allclose(loaded.run(tensor[index : index + 1])[0], together[index])
 
     def test_a_fixed_batch_of_2_pads_the_last_chunk(self, runs):
-        loaded = model_session_create(model_bytes=color_model(batch=2), preprocessing=Preprocessing.from_spec(color_spec()))
+        loaded = model_session_create(
+            model_bytes=color_model(batch=2), preprocessing=Preprocessing.from_spec(color_spec())
+        )
         tensor = self.images_tensor(3)
         assert loaded.run(tensor).shape == (3, 3)
         assert runs == [2, 2]
 
     def test_a_dynamic_batch_runs_once(self, runs):
-        loaded = model_session_create(model_bytes=color_model(), preprocessing=Preprocessing.from_spec(color_spec()))
+        loaded = model_session_create(
+            model_bytes=color_model(), preprocessing=Preprocessing.from_spec(color_spec())
+        )
         assert loaded.batch_size is None
         assert loaded.run(self.images_tensor(5)).shape == (5, 3)
         assert runs == [5]
@@ -122,7 +126,9 @@ class TestThreads:
         assert session_options().intra_op_num_threads == 3
 
     @pytest.mark.parametrize(("cores", "processes", "expected"), [(8, "2", 4), (8, None, 8), (2, "4", 1)])
-    def test_zero_shares_the_cores_among_worker_processes(self, settings, monkeypatch, cores, processes, expected):
+    def test_zero_shares_the_cores_among_worker_processes(
+        self, settings, monkeypatch, cores, processes, expected
+    ):
         settings.CLASSIFIER_INTRA_OP_THREADS = 0
         monkeypatch.setattr(os, "cpu_count", lambda: cores)
         if processes is None:

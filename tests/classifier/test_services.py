@@ -30,7 +30,11 @@ class TestRegister:
         assert model_version.sha256 == hashlib.sha256(data).hexdigest()
         saved = ModelVersion.objects.get(pk=model_version.pk)
         assert saved.labels == RGB_LABELS and saved.metrics == {"top1_accuracy": 0.9}
-        assert saved.preprocessing["channel_order"] == "RGB" and saved.preprocessing["mean"] == [0.0, 0.0, 0.0]
+        assert saved.preprocessing["channel_order"] == "RGB" and saved.preprocessing["mean"] == [
+            0.0,
+            0.0,
+            0.0,
+        ]
         assert not saved.is_active
 
     def test_from_a_path(self, db, tmp_path):
@@ -68,7 +72,9 @@ class TestRegister:
     @pytest.mark.parametrize("data", [b"", b"not a protobuf at all \xff\xfe", b"\x08\x03"])
     def test_refuses_what_is_not_an_onnx_model(self, db, data):
         with pytest.raises(ModelFileError):
-            model_version_register(onnx_bytes=data, name="x", labels=RGB_LABELS, preprocessing=color_spec(), source="imported")
+            model_version_register(
+                onnx_bytes=data, name="x", labels=RGB_LABELS, preprocessing=color_spec(), source="imported"
+            )
 
     @pytest.mark.parametrize(
         ("options", "message"),
@@ -84,8 +90,11 @@ class TestRegister:
     )
     def test_refuses_bad_arguments(self, db, options, message):
         arguments = {
-            "onnx_bytes": color_model(), "name": "x", "labels": RGB_LABELS,
-            "preprocessing": color_spec(), "source": "imported",
+            "onnx_bytes": color_model(),
+            "name": "x",
+            "labels": RGB_LABELS,
+            "preprocessing": color_spec(),
+            "source": "imported",
         }
         with pytest.raises(ValueError, match=message):
             model_version_register(**{**arguments, **options})
@@ -110,7 +119,9 @@ class TestActivate:
         yield received
         model_version_activated.disconnect(receiver)
 
-    def test_exactly_one_version_is_active(self, register_color_model, activations, django_capture_on_commit_callbacks):
+    def test_exactly_one_version_is_active(
+        self, register_color_model, activations, django_capture_on_commit_callbacks
+    ):
         first, second = register_color_model(name="first"), register_color_model(name="second")
         assert model_version_active() is None
         with django_capture_on_commit_callbacks(execute=True):
@@ -131,7 +142,9 @@ class TestActivate:
             model_version_activate(model_version=model_version)
         assert callbacks == [] and len(activations) == 1
 
-    def test_the_signal_waits_for_the_commit(self, register_color_model, activations, django_capture_on_commit_callbacks):
+    def test_the_signal_waits_for_the_commit(
+        self, register_color_model, activations, django_capture_on_commit_callbacks
+    ):
         model_version = register_color_model()
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             model_version_activate(model_version=model_version)

@@ -29,7 +29,10 @@ def color_model(
     weights = np.zeros((channels, classes), dtype=np.float32)
     for index in range(min(channels, classes)):
         weights[index, index] = gain
-    nodes, initializers = [], [helper.make_tensor("weights", TensorProto.FLOAT, weights.shape, weights.flatten())]
+    nodes, initializers = (
+        [],
+        [helper.make_tensor("weights", TensorProto.FLOAT, weights.shape, weights.flatten())],
+    )
     source = "input"
     if dtype != "float32":
         nodes.append(helper.make_node("Cast", ["input"], ["input_float"], to=TensorProto.FLOAT))

@@ -18,11 +18,17 @@ class Command(BaseCommand):
             required=True,
             help="A file: one label per line, `index,name` lines (as ImageNet's Labels.txt) or a JSON list.",
         )
-        parser.add_argument("--preprocess", required=True, help="A JSON file or inline JSON: the preprocessing spec.")
+        parser.add_argument(
+            "--preprocess", required=True, help="A JSON file or inline JSON: the preprocessing spec."
+        )
         parser.add_argument("--name", help="Defaults to the file name.")
         parser.add_argument("--negative-label", default="not_fish")
-        parser.add_argument("--threshold", type=float, default=0.0, help="Top scores below this are rejected.")
-        parser.add_argument("--source", choices=ModelVersion.Source.values, default=ModelVersion.Source.IMPORTED)
+        parser.add_argument(
+            "--threshold", type=float, default=0.0, help="Top scores below this are rejected."
+        )
+        parser.add_argument(
+            "--source", choices=ModelVersion.Source.values, default=ModelVersion.Source.IMPORTED
+        )
         parser.add_argument("--activate", action="store_true", help="Make it the active version.")
 
     def handle(self, *args, **options):
@@ -53,7 +59,8 @@ class Command(BaseCommand):
             raise CommandError(f"{model_path}: {error}") from error
         state = "active" if model_version.is_active else "not active"
         self.stdout.write(
-            f"Registered {model_version} ({len(set(labels))} labels, sha256 {model_version.sha256[:12]}), {state}."
+            f"Registered {model_version} ({len(set(labels))} labels,"
+            f" sha256 {model_version.sha256[:12]}), {state}."
         )
 
 

@@ -63,7 +63,9 @@ class Command(BaseCommand):
             data = candidate.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
             if digest != DEMO_SHA256:
-                raise CommandError(f"{candidate} has SHA-256 {digest}, expected {DEMO_SHA256}: not the demo backbone")
+                raise CommandError(
+                    f"{candidate} has SHA-256 {digest}, expected {DEMO_SHA256}: not the demo backbone"
+                )
             return data, str(candidate)
         if explicit:
             raise CommandError(f"{options['backbone_dir']} holds no SqueezeNet_fp16.onnx")

@@ -38,18 +38,30 @@ class TestImportModel:
         spec = tmp_path / "spec.json"
         spec.write_text(json.dumps(color_spec(channel_order="BGR")))
         call_command(
-            "import_model", str(model_file), labels=str(labels), preprocess=str(spec), name="v2",
-            negative_label="not_fish", threshold=0.4, activate=True,
+            "import_model",
+            str(model_file),
+            labels=str(labels),
+            preprocess=str(spec),
+            name="v2",
+            negative_label="not_fish",
+            threshold=0.4,
+            activate=True,
         )
         model_version = ModelVersion.objects.get()
-        assert (model_version.name, model_version.rejection_threshold, model_version.is_active) == ("v2", 0.4, True)
+        assert (model_version.name, model_version.rejection_threshold, model_version.is_active) == (
+            "v2",
+            0.4,
+            True,
+        )
         assert model_version.preprocessing["channel_order"] == "BGR"
 
     def test_a_shape_mismatch_is_a_command_error(self, tmp_path, model_file):
         labels = tmp_path / "labels.txt"
         labels.write_text("red\ngreen\nblue\npurple\n")
         with pytest.raises(CommandError, match="3 class values per image, but 4 labels"):
-            call_command("import_model", str(model_file), labels=str(labels), preprocess=json.dumps(color_spec()))
+            call_command(
+                "import_model", str(model_file), labels=str(labels), preprocess=json.dumps(color_spec())
+            )
         with pytest.raises(CommandError, match="height"):
             labels.write_text("red\ngreen\nblue\n")
             spec = json.dumps(color_spec(size=[16, 16]))
@@ -70,4 +82,6 @@ class TestImportModel:
         with pytest.raises(CommandError, match="no such file"):
             call_command("import_model", str(tmp_path / "none.onnx"), labels="x", preprocess="{}")
         with pytest.raises(CommandError, match="labels.txt"):
-            call_command("import_model", str(model_file), labels=str(tmp_path / "labels.txt"), preprocess="{}")
+            call_command(
+                "import_model", str(model_file), labels=str(tmp_path / "labels.txt"), preprocess="{}"
+            )

@@ -48,7 +48,9 @@ class TestWithoutTheBackbone:
         assert "No model is installed" in capsys.readouterr().out
 
     def test_a_download_with_the_wrong_checksum_is_not_installed(self, nowhere, monkeypatch, capsys):
-        monkeypatch.setattr(demo_model.urllib.request, "urlopen", lambda url, timeout: io.BytesIO(color_model()))
+        monkeypatch.setattr(
+            demo_model.urllib.request, "urlopen", lambda url, timeout: io.BytesIO(color_model())
+        )
         call_command("install_demo_model")
         out, err = capsys.readouterr()
         assert "expected " + demo_model.DEMO_SHA256 in err
@@ -75,7 +77,9 @@ class TestLabelMap:
         labels = demo_labels()
         assert len(labels) == 1000
         assert {labels[index] for index in DEMO_CLASS_TAXA} == {taxon.label for taxon in demo_model.DEMO_TAXA}
-        assert all(labels[index] == DEMO_NEGATIVE_LABEL for index in range(1000) if index not in DEMO_CLASS_TAXA)
+        assert all(
+            labels[index] == DEMO_NEGATIVE_LABEL for index in range(1000) if index not in DEMO_CLASS_TAXA
+        )
 
     def test_labels_are_the_snake_case_scientific_names(self):
         for taxon in demo_model.DEMO_TAXA:
@@ -98,8 +102,22 @@ class TestWithTheRealBackbone:
         names = labels_parse((backbone_dir / "Labels.txt").read_text())
         assert len(names) == 1000
         assert [names[index] for index in sorted(DEMO_CLASS_TAXA)] == [
-            "tench", "goldfish", "great white shark", "tiger shark", "hammerhead", "electric ray", "stingray",
-            "barracouta", "eel", "coho", "rock beauty", "anemone fish", "sturgeon", "gar", "lionfish", "puffer",
+            "tench",
+            "goldfish",
+            "great white shark",
+            "tiger shark",
+            "hammerhead",
+            "electric ray",
+            "stingray",
+            "barracouta",
+            "eel",
+            "coho",
+            "rock beauty",
+            "anemone fish",
+            "sturgeon",
+            "gar",
+            "lionfish",
+            "puffer",
         ]
 
     def test_installs_once_and_recognises_fish(self, backbone_dir, shared_data, capsys):
@@ -114,13 +132,18 @@ class TestWithTheRealBackbone:
             assert files, f"no files match {pattern}"
             return [
                 classify_photo(
-                    model_version=model_version, data=open(path, "rb").read(), top_k=3,
+                    model_version=model_version,
+                    data=open(path, "rb").read(),
+                    top_k=3,
                     max_pixels=settings.PHOTO_MAX_PIXELS,
                 ).top_label
                 for path in files
             ]
 
         bass = Counter(top_labels("fish/bass/*.jpg"))
-        assert sum(count for label, count in bass.items() if label != DEMO_NEGATIVE_LABEL) > sum(bass.values()) / 2
+        assert (
+            sum(count for label, count in bass.items() if label != DEMO_NEGATIVE_LABEL)
+            > sum(bass.values()) / 2
+        )
         chairs = top_labels("not_fish/*chair__*.jpg")
         assert chairs.count(DEMO_NEGATIVE_LABEL) == len(chairs)

@@ -273,3 +273,23 @@ class TestPublicJpeg:
     def test_refuses_what_inspect_refuses(self):
         with pytest.raises(PhotoError):
             public_jpeg(HTML, max_pixels=MAX_PIXELS)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "GIF"])
+def test_damaged_bytes_raise_only_photo_errors(fmt):
+    rng = np.random.default_rng(7)
+    metadata = {} if fmt == "GIF" else {"exif": exif(orientation=6, gps=(46.7, -92.1), taken_at=WHEN, make="X")}
+    original = solid(size=(40, 30), fmt=fmt, **metadata)
+    refused = 0
+    for _ in range(150):
+        damaged = bytearray(original)
+        for position in rng.integers(0, len(damaged), rng.integers(1, 6)):
+            damaged[position] = rng.integers(0, 256)
+        try:
+            inspect_photo(bytes(damaged), max_pixels=10**7)
+            load_rgb(bytes(damaged), max_pixels=10**7, draft_size=(8, 8))
+        except PhotoError:
+            refused += 1
+    assert refused > 0

@@ -184,6 +184,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --- Web --------------------------------------------------------------------------------------
+TILE_URL = env.str("TILE_URL", default="")  # e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
+
 # --- Cache ------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

@@ -234,6 +234,10 @@ SIGHTING_PENDING_REQUEUE_AFTER = timedelta(
 CLASSIFIER_INTRA_OP_THREADS = env.int("CLASSIFIER_INTRA_OP_THREADS", default=0)
 CLASSIFIER_TOP_K = env.int("CLASSIFIER_TOP_K", default=5)
 
+# --- Export ---------------------------------------------------------------------------------
+# Above this many rows an export runs as a background job (POST /api/v1/exports/jobs/).
+EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=50_000)
+
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -149,3 +149,46 @@ class Identification(models.Model):
 
     def __str__(self):
         return f"{self.get_source_display()}: {self.species} on {self.sighting_id}"
+
+
+def export_file_key(instance, filename):
+    return f"exports/{instance.pk}/{uuid.uuid4().hex}-{filename}"
+
+
+class ExportJob(models.Model):
+    """An export too large for one request: built in the background into a stored snapshot."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        GEOJSON = "geojson", "GeoJSON"
+        DWCA = "dwca", "Darwin Core Archive"
+        DATASET = "dataset", "ML dataset (images and labels)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs")
+    format = models.CharField(max_length=10, choices=Format.choices)
+    filters = models.JSONField(default=dict, blank=True, help_text="The export filters as given.")
+    options = models.JSONField(default=dict, blank=True, help_text="Format options, e.g. split_seed.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    coordinates = models.CharField(max_length=12, blank=True, help_text="true or generalized.")
+    rows_total = models.PositiveIntegerField(null=True, blank=True, help_text="Rows matching the filters.")
+    rows_written = models.PositiveIntegerField(default=0)
+    rows_skipped = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=export_file_key, max_length=300, blank=True)
+    error = models.TextField(blank=True, help_text="The traceback of the last failure.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_format_display()} export {self.id} ({self.status})"

@@ -5,6 +5,7 @@ import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from classifier.imaging import PhotoError
@@ -19,9 +20,16 @@ from .storage import storage_read
 logger = logging.getLogger(__name__)
 
 
-def species_for_label(label):
-    """The species a classifier label names (snake_case scientific name), or None."""
-    return Species.objects.filter(scientific_name__iexact=label.replace("_", " ").strip()).first()
+def species_for_labels(labels):
+    """The species each classifier label names (a snake_case scientific name), in one query."""
+    names = {label: label.replace("_", " ").strip().lower() for label in labels}
+    found = {
+        species.lowered: species
+        for species in Species.objects.annotate(lowered=Lower("scientific_name")).filter(
+            lowered__in=set(names.values())
+        )
+    }
+    return {label: found.get(name) for label, name in names.items()}
 
 
 def sighting_classify(*, sighting_id, model_version=None):
@@ -64,7 +72,7 @@ def sighting_classify(*, sighting_id, model_version=None):
 
 
 def _record(*, sighting, model_version, result, duration_ms):
-    species_by_label = {score.label: species_for_label(score.label) for score in result.scores}
+    species_by_label = species_for_labels([score.label for score in result.scores])
     try:
         with transaction.atomic():
             classification = Classification.objects.create(

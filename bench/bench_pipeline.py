@@ -1,0 +1,184 @@
+"""Photos per second through the whole classification task path, against the floors.
+
+For each photo kind (12-megapixel phone JPEGs, small photos) it measures, on one process:
+  floor    bare `session.run` on a ready tensor with the same model;
+  script   the shortest script: Pillow open + JPEG draft + RGB + resize + preprocess + session.run;
+  task     the platform's task path: `sighting_classify` (storage read, verified decode with
+           EXIF orientation, preprocess as the model version declares, inference, DB writes).
+
+Run: .venv/bin/python bench/bench_pipeline.py [--photos 40] [--threads 2] [--model tiny]
+         [--database-url postgis://postgres@127.0.0.1:5432/catchlog_bench]
+The SqueezeNet backbone in ../shared/data/backbone is used when present (--model squeezenet),
+else a tiny ONNX model. It uses a throw-away SpatiaLite database (or the database named, which it
+empties first) and media folder.
+"""
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+WORK = Path(tempfile.mkdtemp(prefix="catchlog-bench-"))
+os.environ.update(
+    {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SECRET_KEY": "bench",
+        "DJANGO_ENV_FILE": os.devnull,
+        "DJANGO_MEDIA_ROOT": str(WORK / "media"),
+        "DJANGO_LOG_LEVEL": "WARNING",
+    }
+)
+SHARED = Path(os.environ.get("CATCHLOG_SHARED_DIR", ROOT.parent / "shared")) / "data"
+
+
+def phone_jpeg(seed, size=(4000, 3000)):
+    """A 12-megapixel JPEG with phone-like detail (noise over gradients) and EXIF orientation."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, (size[1] // 40, size[0] // 40, 3), dtype=np.uint8)
+    image = Image.fromarray(small).resize(size, Image.BILINEAR)
+    noise = rng.integers(-12, 12, (size[1], size[0], 3), dtype=np.int16)
+    pixels = np.clip(np.asarray(image, dtype=np.int16) + noise, 0, 255).astype(np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=90, exif=exif)
+    return buffer.getvalue()
+
+
+def small_photos(count):
+    files = sorted((SHARED / "fish").glob("*/*"))[:: max(1, len(list((SHARED / "fish").glob("*/*"))) // count)]
+    if files:
+        return [path.read_bytes() for path in files[:count]]
+    from tests.factories import photo_bytes
+
+    return [photo_bytes((i * 7 % 255, 90, 40), size=(300, 200)) for i in range(count)]
+
+
+def register_model(kind):
+    from classifier.services import model_version_register
+
+    if kind == "squeezenet":
+        from classifier.demo_model import DEMO_PREPROCESSING, demo_labels
+
+        return model_version_register(
+            onnx_bytes=(SHARED / "backbone" / "SqueezeNet_fp16.onnx").read_bytes(),
+            name="SqueezeNet 1.1 (bench)",
+            labels=demo_labels(),
+            preprocessing=DEMO_PREPROCESSING,
+            source="demo",
+            activate=True,
+        )
+    from tests.factories import COLOR_LABELS, COLOR_PREPROCESSING, color_model_bytes
+
+    return model_version_register(
+        onnx_bytes=color_model_bytes(),
+        name="tiny",
+        labels=COLOR_LABELS,
+        preprocessing=COLOR_PREPROCESSING,
+        source="imported",
+        activate=True,
+    )
+
+
+def rate(count, seconds):
+    return count / seconds if seconds else float("inf")
+
+
+def measure(label, photos, model_version, owner):
+    import numpy as np
+    from PIL import Image
+
+    from classifier.runtime import model_session_get
+    from sightings.classification import sighting_classify
+    from sightings.models import Sighting
+    from sightings.storage import storage_save
+
+    loaded = model_session_get(model_version=model_version)
+    spec = loaded.preprocessing
+    height, width = spec.size
+    tensor = spec.to_tensor([Image.new("RGB", (width, height), (90, 120, 60))])
+    for _ in range(3):
+        loaded.run(tensor)
+
+    started = time.perf_counter()
+    for _ in photos:
+        loaded.run(tensor)
+    floor = rate(len(photos), time.perf_counter() - started)
+
+    def shortest_script(data):
+        image = Image.open(io.BytesIO(data))
+        image.draft("RGB", (width, height))
+        image = image.convert("RGB").resize((width, height), Image.BILINEAR)
+        array = np.asarray(image, dtype=np.float32)
+        if spec.channel_order == "BGR":
+            array = array[:, :, ::-1]
+        array = (array * spec.scale - np.asarray(spec.mean, np.float32)) / np.asarray(spec.std, np.float32)
+        loaded.run(array.transpose(2, 0, 1)[None])
+
+    shortest_script(photos[0])
+    started = time.perf_counter()
+    for data in photos:
+        shortest_script(data)
+    script = rate(len(photos), time.perf_counter() - started)
+
+    sightings = []
+    for data in photos:
+        name = storage_save(name=f"originals/bench-{len(sightings)}.jpg", data=data)
+        sightings.append(Sighting.objects.create(owner=owner, photo=name, photo_sha256="-"))
+    latencies = []
+    started = time.perf_counter()
+    for sighting in sightings:
+        one = time.perf_counter()
+        classification = sighting_classify(sighting_id=sighting.pk)
+        latencies.append(time.perf_counter() - one)
+        assert classification is not None, "the task path failed"
+    task = rate(len(photos), time.perf_counter() - started)
+    print(
+        f"{label:<28} floor {floor:8.1f}/s   script {script:7.1f}/s   task {task:7.1f}/s   "
+        f"script/task {script / task:4.2f}x   task p50 {statistics.median(latencies) * 1000:6.1f} ms"
+    )
+    return {"floor": floor, "script": script, "task": task}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--photos", type=int, default=40)
+    parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (one worker)")
+    parser.add_argument("--model", choices=["auto", "squeezenet", "tiny"], default="auto")
+    parser.add_argument("--database-url", default=f"spatialite:///{WORK / 'bench.sqlite3'}")
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ["CLASSIFIER_INTRA_OP_THREADS"] = str(args.threads)
+    kind = args.model
+    if kind == "auto":
+        kind = "squeezenet" if (SHARED / "backbone" / "SqueezeNet_fp16.onnx").exists() else "tiny"
+
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)
+    owner = User.objects.create_user("bench")
+    print(f"database: {args.database_url.split(':')[0]}")
+    model_version = register_model(kind)
+    print(f"model: {model_version.name}; intra-op threads: {args.threads}; cores: {os.cpu_count()}")
+    phone = [phone_jpeg(seed) for seed in range(args.photos)]
+    print(f"phone JPEG: 4000x3000, mean {statistics.mean(map(len, phone)) / 1e6:.1f} MB")
+    measure("12 MP phone JPEG", phone, model_version, owner)
+    measure("small photos", small_photos(args.photos), model_version, owner)
+
+
+if __name__ == "__main__":
+    main()

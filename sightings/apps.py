@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class SightingsConfig(AppConfig):
     name = "sightings"
     verbose_name = "Sightings"
+
+    def ready(self):
+        from .exports import tasks  # noqa: F401

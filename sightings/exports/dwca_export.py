@@ -1,0 +1,236 @@
+"""Darwin Core Archive as GBIF ingests it: occurrence core, Simple Multimedia extension, meta.xml, eml.xml.
+
+Only records under a licence GBIF accepts (CC0, CC BY, CC BY-NC) are included.
+"""
+
+import csv
+from datetime import UTC, date
+from xml.etree import ElementTree
+
+import zipstream
+from django.utils import timezone
+
+from ..models import Sighting
+from .registry import Exporter, TextBuffer, exporter_register
+from .selectors import Coordinates, CountryCodes, export_rows
+
+DWC = "http://rs.tdwg.org/dwc/terms/"
+DCTERMS = "http://purl.org/dc/terms/"
+OCCURRENCE = DWC + "Occurrence"
+MULTIMEDIA = "http://rs.gbif.org/terms/1.0/Multimedia"
+
+OCCURRENCE_TERMS = [
+    DWC + "occurrenceID",
+    DWC + "basisOfRecord",
+    DWC + "scientificName",
+    DWC + "vernacularName",
+    DWC + "taxonRank",
+    DWC + "kingdom",
+    DWC + "eventDate",
+    DWC + "decimalLatitude",
+    DWC + "decimalLongitude",
+    DWC + "geodeticDatum",
+    DWC + "coordinateUncertaintyInMeters",
+    DWC + "countryCode",
+    DWC + "identifiedBy",
+    DWC + "identificationVerificationStatus",
+    DCTERMS + "license",
+    DCTERMS + "rightsHolder",
+    DCTERMS + "modified",
+    DWC + "informationWithheld",
+    DWC + "dataGeneralizations",
+]
+MULTIMEDIA_TERMS = [
+    DCTERMS + "type",
+    DCTERMS + "format",
+    DCTERMS + "identifier",
+    DCTERMS + "created",
+    DCTERMS + "creator",
+    DCTERMS + "license",
+    DCTERMS + "rightsHolder",
+]
+KNOWN_TERMS = frozenset(OCCURRENCE_TERMS + MULTIMEDIA_TERMS + [OCCURRENCE, MULTIMEDIA])
+
+LICENSE_URIS = {
+    Sighting.License.CC0: "http://creativecommons.org/publicdomain/zero/1.0/legalcode",
+    Sighting.License.CC_BY: "http://creativecommons.org/licenses/by/4.0/legalcode",
+    Sighting.License.CC_BY_NC: "http://creativecommons.org/licenses/by-nc/4.0/legalcode",
+}
+GBIF_LICENSES = list(LICENSE_URIS)
+# The dataset's licence is the most restrictive of its records'.
+LICENSE_ORDER = [Sighting.License.CC0, Sighting.License.CC_BY, Sighting.License.CC_BY_NC]
+LICENSE_NAMES = {
+    Sighting.License.CC0: "Creative Commons Zero v1.0 Universal (CC0 1.0)",
+    Sighting.License.CC_BY: "Creative Commons Attribution (CC-BY) 4.0",
+    Sighting.License.CC_BY_NC: "Creative Commons Attribution Non Commercial (CC-BY-NC) 4.0",
+}
+VERIFICATION = {
+    Sighting.QualityGrade.VERIFIED: "verified",
+    Sighting.QualityGrade.NEEDS_ID: "unverified",
+    Sighting.QualityGrade.CASUAL: "unverified",
+}
+WITHHELD = {
+    Coordinates.WITHHELD: "Coordinates withheld at the observer's request.",
+    Coordinates.GENERALIZED: "Precise coordinates withheld: generalized to a 0.2-degree grid cell.",
+}
+GENERALIZED = (
+    "Coordinates are a stable random point within the record's 0.2-degree grid cell;"
+    " coordinateUncertaintyInMeters covers the whole cell."
+)
+COORDINATE_NOTES = {
+    "true": "This archive holds exact coordinates; it was made for a viewer allowed to see true locations.",
+    "generalized": (
+        "This archive holds generalized coordinates: obscured records and records of species an authority"
+        " marks sensitive are a stable random point in their 0.2-degree grid cell (see dataGeneralizations),"
+        " and private records have no coordinates (see informationWithheld)."
+    ),
+}
+
+
+def _clean(value):
+    if value is None:
+        return ""
+    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def _iso(moment):
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else ""
+
+
+def meta_xml():
+    archive = ElementTree.Element("archive", xmlns="http://rs.tdwg.org/dwc/text/", metadata="eml.xml")
+    for tag, row_type, location, terms in (
+        ("core", OCCURRENCE, "occurrence.txt", OCCURRENCE_TERMS[1:]),
+        ("extension", MULTIMEDIA, "multimedia.txt", MULTIMEDIA_TERMS),
+    ):
+        element = ElementTree.SubElement(
+            archive, tag, encoding="UTF-8", fieldsTerminatedBy="\\t", linesTerminatedBy="\\n",
+            fieldsEnclosedBy="", ignoreHeaderLines="1", rowType=row_type,
+        )
+        ElementTree.SubElement(ElementTree.SubElement(element, "files"), "location").text = location
+        ElementTree.SubElement(element, "id" if tag == "core" else "coreid", index="0")
+        if tag == "core":
+            ElementTree.SubElement(element, "field", index="0", term=OCCURRENCE_TERMS[0])
+        for index, term in enumerate(terms, start=1):
+            ElementTree.SubElement(element, "field", index=str(index), term=term)
+    return _xml(archive)
+
+
+def eml_xml(*, viewer, coordinates, licenses, count):
+    strictest = max(licenses, key=LICENSE_ORDER.index) if licenses else Sighting.License.CC_BY_NC
+    eml = ElementTree.Element(
+        "eml:eml",
+        {
+            "xmlns:eml": "eml://ecoinformatics.org/eml-2.1.1",
+            "xmlns:dc": "http://purl.org/dc/terms/",
+            "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
+            "xsi:schemaLocation": "eml://ecoinformatics.org/eml-2.1.1 http://rs.gbif.org/schema/eml-gbif-profile/1.2/eml.xsd",
+            "packageId": f"catchlog-export-{timezone.now():%Y%m%dT%H%M%S}",
+            "system": "http://gbif.org",
+            "scope": "system",
+            "xml:lang": "en",
+        },
+    )
+    dataset = ElementTree.SubElement(eml, "dataset")
+    ElementTree.SubElement(dataset, "title", {"xml:lang": "en"}).text = "Catch log: anglers' photographed catches and sightings"
+    for role in ("creator", "metadataProvider"):
+        ElementTree.SubElement(ElementTree.SubElement(dataset, role), "organizationName").text = "Catch log"
+    ElementTree.SubElement(dataset, "pubDate").text = date.today().isoformat()
+    ElementTree.SubElement(dataset, "language").text = "en"
+    abstract = ElementTree.SubElement(dataset, "abstract")
+    ElementTree.SubElement(abstract, "para").text = (
+        f"{count} occurrences photographed by anglers and identified by an image classifier and by people"
+        " (identificationVerificationStatus tells whether the identification was verified). Each photo is"
+        " a metadata-free copy of the upload."
+    )
+    ElementTree.SubElement(ElementTree.SubElement(dataset, "additionalInfo"), "para").text = COORDINATE_NOTES[coordinates]
+    rights = ElementTree.SubElement(ElementTree.SubElement(dataset, "intellectualRights"), "para")
+    rights.text = "This work is licensed under a "
+    link = ElementTree.SubElement(ElementTree.SubElement(rights, "ulink", url=LICENSE_URIS[strictest]), "citetitle")
+    link.text = LICENSE_NAMES[strictest]
+    link.tail = ". Each record states its own licence in dcterms:license."
+    contact = ElementTree.SubElement(dataset, "contact")
+    name = ElementTree.SubElement(contact, "individualName")
+    if viewer.first_name:
+        ElementTree.SubElement(name, "givenName").text = viewer.first_name
+    ElementTree.SubElement(name, "surName").text = viewer.last_name or viewer.get_username()
+    ElementTree.SubElement(contact, "organizationName").text = "Catch log"
+    if viewer.email:
+        ElementTree.SubElement(contact, "electronicMailAddress").text = viewer.email
+    return _xml(eml)
+
+
+def _xml(element):
+    ElementTree.indent(element)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(element, encoding="utf-8", xml_declaration=False)
+
+
+@exporter_register
+class DarwinCoreArchiveExporter(Exporter):
+    identifier = "dwca"
+    filename = "dwca.zip"
+    content_type = "application/zip"
+
+    def chunks(self):
+        self.selection.queryset = self.selection.queryset.filter(license__in=GBIF_LICENSES, species__isnull=False)
+        self.licenses = set()
+        self.countries = CountryCodes()
+        archive = zipstream.ZipStream(compress_type=zipstream.ZIP_DEFLATED)
+        archive.add(meta_xml(), "meta.xml")
+        archive.add(self._occurrences(), "occurrence.txt")
+        archive.add(self._multimedia(), "multimedia.txt")
+        yield from archive.all_files()
+        archive.add(
+            eml_xml(
+                viewer=self.selection.viewer, coordinates=self.selection.coordinates,
+                licenses=self.licenses, count=self.written,
+            ),
+            "eml.xml",
+        )
+        yield from archive.finalize()
+        self.finish()
+
+    def _table(self, header, rows):
+        buffer = TextBuffer()
+        writer = csv.writer(buffer, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar=None)
+        writer.writerow(header)
+        for values in rows:
+            writer.writerow([_clean(value) for value in values])
+            if buffer.full():
+                yield buffer.take()
+        yield buffer.take()
+
+    def _occurrences(self):
+        header = [term.rsplit("/", 1)[1] for term in OCCURRENCE_TERMS]
+        return self._table(header, self._occurrence_values())
+
+    def _occurrence_values(self):
+        for row in export_rows(selection=self.selection, people=True, on_skip=self.skip_row):
+            self.licenses.add(row.license)
+            self.count_row()
+            yield [
+                f"urn:uuid:{row.id}", "HumanObservation", row.scientific_name, row.common_name, row.rank,
+                row.kingdom, _iso(row.observed_at), row.latitude, row.longitude,
+                "WGS84" if row.latitude is not None else "",
+                None if row.uncertainty_m is None else round(row.uncertainty_m),
+                self.countries.of(latitude=row.latitude, longitude=row.longitude),
+                row.identified_by, VERIFICATION.get(row.quality_grade, ""), LICENSE_URIS[row.license],
+                row.rights_holder, _iso(row.updated_at), WITHHELD.get(row.coordinates, ""),
+                GENERALIZED if row.coordinates == Coordinates.GENERALIZED else "",
+            ]
+
+    def _multimedia(self):
+        header = ["coreid"] + [term.rsplit("/", 1)[1] for term in MULTIMEDIA_TERMS]
+        return self._table(header, self._multimedia_values())
+
+    def _multimedia_values(self):
+        with_photo = self.selection.queryset.exclude(public_photo="")
+        selection = type(self.selection)(
+            queryset=with_photo, viewer=self.selection.viewer, trusted=self.selection.trusted,
+            areas=self.selection.areas,
+        )
+        for row in export_rows(selection=selection, people=True):
+            yield [
+                f"urn:uuid:{row.id}", "StillImage", "image/jpeg", self.photo_address(row), _iso(row.observed_at),
+                row.rights_holder, LICENSE_URIS[row.license], row.rights_holder,
+            ]

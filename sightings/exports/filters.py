@@ -1,0 +1,157 @@
+"""The filters every export accepts.
+
+Place filters (`bbox`, `region`) must not reveal more than the rows themselves. A viewer who may
+not see true locations could otherwise learn where an obscured or private sighting really is by
+shrinking a box around it and watching whether it stays in the answer. So for such viewers a
+place filter keeps a row only when the point they are shown lies in the area: private rows (no
+point) never match, and obscured ones match by their cell point. The database narrows first on
+the true location widened by one grid cell, which can only keep too many rows, never too few,
+because the shown point always lies in the true point's cell.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.contrib.gis.geos import Polygon
+from django.utils import timezone
+from django_filters import rest_framework as filters
+
+from classifier.models import ModelVersion
+from regulations.models import Region
+from regulations.selectors import species_get_by_key
+
+from ..geoprivacy import CELL_DEGREES
+from ..models import Sighting
+from ..roles import user_sees_true_locations
+
+ANY_GRADE = "any"
+DEFAULT_GRADE = Sighting.QualityGrade.VERIFIED
+# One cell plus the rounding of obscured points to 5 decimals.
+PREFILTER_MARGIN = CELL_DEGREES + 0.001
+
+
+class BboxField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        parts = value.split(",")
+        if len(parts) != 4:
+            raise forms.ValidationError("Give min_lon,min_lat,max_lon,max_lat: four numbers.")
+        try:
+            min_lon, min_lat, max_lon, max_lat = (float(part) for part in parts)
+        except ValueError:
+            raise forms.ValidationError("Give min_lon,min_lat,max_lon,max_lat: four numbers.") from None
+        if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+            raise forms.ValidationError("Longitudes must be between -180 and 180.")
+        if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
+            raise forms.ValidationError("Latitudes must be between -90 and 90.")
+        if min_lon >= max_lon or min_lat >= max_lat:
+            raise forms.ValidationError("The minimum must be smaller than the maximum on both axes.")
+        return (min_lon, min_lat, max_lon, max_lat)
+
+
+class SpeciesField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        species = species_get_by_key(key=value)
+        if species is None:
+            raise forms.ValidationError("No species has this id or scientific name.")
+        return species
+
+
+class RegionField(forms.CharField):
+    def clean(self, value):
+        value = (super().clean(value) or "").strip()
+        if not value:
+            return None
+        region = Region.objects.filter(pk=int(value)).first() if value.isdigit() else None
+        region = region or Region.objects.filter(code=value).first()
+        if region is None:
+            raise forms.ValidationError("No region has this code or id.")
+        return region
+
+
+class BboxFilter(filters.Filter):
+    field_class = BboxField
+
+
+class SpeciesFilter(filters.Filter):
+    field_class = SpeciesField
+
+
+class RegionFilter(filters.Filter):
+    field_class = RegionField
+
+
+class ExportFilterSet(filters.FilterSet):
+    species = SpeciesFilter(method="filter_species", help_text="Species id or scientific name.")
+    quality_grade = filters.ChoiceFilter(
+        choices=[*Sighting.QualityGrade.choices, (ANY_GRADE, "any grade")],
+        method="filter_nothing",
+        help_text="Default: verified; `any` for every grade.",
+    )
+    observed_from = filters.DateFilter(method="filter_observed_from", help_text="First day, ISO date.")
+    observed_to = filters.DateFilter(method="filter_observed_to", help_text="Last day (included), ISO date.")
+    bbox = BboxFilter(method="filter_bbox", help_text="min_lon,min_lat,max_lon,max_lat (WGS84).")
+    region = RegionFilter(method="filter_region", help_text="Region code or id.")
+    model_version = filters.ModelChoiceFilter(
+        queryset=ModelVersion.objects.all(), method="filter_model_version", help_text="Model version id."
+    )
+    license = filters.ChoiceFilter(choices=Sighting.License.choices)
+
+    class Meta:
+        model = Sighting
+        fields = []
+
+    def __init__(self, data=None, queryset=None, *, viewer, **kwargs):
+        super().__init__(data=data, queryset=queryset, **kwargs)
+        self.trusted = user_sees_true_locations(viewer)
+        # Areas the shown point must fall in, checked row by row (untrusted viewers only).
+        self.areas = []
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        grade = self.form.cleaned_data.get("quality_grade") or DEFAULT_GRADE
+        if grade != ANY_GRADE:
+            queryset = queryset.filter(quality_grade=grade)
+        return queryset
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset
+
+    def filter_species(self, queryset, name, value):
+        return queryset.filter(species=value)
+
+    def filter_observed_from(self, queryset, name, value):
+        return queryset.filter(observed_at__gte=_day_start(value))
+
+    def filter_observed_to(self, queryset, name, value):
+        return queryset.filter(observed_at__lt=_day_start(value + timedelta(days=1)))
+
+    def filter_model_version(self, queryset, name, value):
+        return queryset.filter(classifications__model_version=value)
+
+    def filter_bbox(self, queryset, name, value):
+        return self._within(queryset, area=Polygon.from_bbox(value), extent=value)
+
+    def filter_region(self, queryset, name, value):
+        return self._within(queryset, area=value.geometry, extent=value.geometry.extent)
+
+    def _within(self, queryset, *, area, extent):
+        area.srid = 4326
+        if self.trusted:
+            return queryset.filter(location__intersects=area)
+        self.areas.append(area.prepared)
+        min_lon, min_lat, max_lon, max_lat = extent
+        widened = Polygon.from_bbox(
+            (min_lon - PREFILTER_MARGIN, min_lat - PREFILTER_MARGIN, max_lon + PREFILTER_MARGIN, max_lat + PREFILTER_MARGIN)
+        )
+        widened.srid = 4326
+        return queryset.exclude(geoprivacy=Sighting.Geoprivacy.PRIVATE).filter(location__intersects=widened)
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())

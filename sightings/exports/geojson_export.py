@@ -1,0 +1,63 @@
+"""GeoJSON: a FeatureCollection, one feature per sighting (no geometry when the place is withheld)."""
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from .registry import Exporter, TextBuffer, exporter_register
+from .selectors import export_rows
+
+NOTES = {
+    "true": "Coordinates are exact: this export is for a viewer allowed to see true locations.",
+    "generalized": (
+        "Coordinates of obscured sightings and of sensitive species are a stable random point in their "
+        "0.2-degree grid cell, with an uncertainty that covers the cell; private sightings have no geometry."
+    ),
+}
+
+
+@exporter_register
+class GeoJsonExporter(Exporter):
+    identifier = "geojson"
+    filename = "sightings.geojson"
+    content_type = "application/geo+json"
+
+    def chunks(self):
+        encoder = DjangoJSONEncoder(ensure_ascii=False, separators=(",", ":"))
+        coordinates = self.selection.coordinates
+        header = {"type": "FeatureCollection", "coordinates": coordinates, "note": NOTES[coordinates]}
+        buffer = TextBuffer()
+        buffer.write(encoder.encode(header)[:-1] + ',"features":[')
+        separator = ""
+        for row in export_rows(selection=self.selection, on_skip=self.skip_row):
+            buffer.write(separator + encoder.encode(self.feature(row)))
+            separator = ","
+            self.count_row()
+            if buffer.full():
+                yield buffer.take()
+        buffer.write("]}")
+        yield buffer.take()
+        self.finish()
+
+    def feature(self, row):
+        geometry = None
+        if row.latitude is not None:
+            geometry = {"type": "Point", "coordinates": [row.longitude, row.latitude]}
+        return {
+            "type": "Feature",
+            "id": str(row.id),
+            "geometry": geometry,
+            "properties": {
+                "scientific_name": row.scientific_name,
+                "common_name": row.common_name,
+                "quality_grade": row.quality_grade,
+                "observed_at": row.observed_at,
+                "coordinate_uncertainty_m": row.uncertainty_m,
+                "coordinates": row.coordinates,
+                "geoprivacy": row.geoprivacy,
+                "length_cm": row.length_cm,
+                "license": row.license,
+                "photo_url": self.photo_address(row),
+                "top_prediction": row.top_label,
+                "top_score": row.top_score,
+                "model_version": row.model_version,
+            },
+        }

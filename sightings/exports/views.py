@@ -1,0 +1,87 @@
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..roles import user_may_export
+from .filters import ExportFilterSet
+from .registry import exporter_get, import_exporters
+from .selectors import export_count, export_jobs_of, export_selection
+from .serializers import ExportJobCreateSerializer, ExportJobSerializer
+from .services import export_job_create, export_options_clean
+
+import_exporters()
+
+
+class MayExport(BasePermission):
+    message = "Exports are for researchers and moderators."
+
+    def has_permission(self, request, view):
+        return user_may_export(request.user)
+
+
+class ExportView(APIView):
+    """Stream one export, filtered; above EXPORT_SYNC_MAX_ROWS rows answers 413 pointing at the job API."""
+
+    permission_classes = [IsAuthenticated, MayExport]
+    exporter = ""
+    filterset_class = ExportFilterSet
+
+    def perform_content_negotiation(self, request, force=False):
+        # The export is the answer whatever Accept says; errors are JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY), 413: OpenApiTypes.OBJECT})
+    def get(self, request):
+        exporter_class = exporter_get(self.exporter)
+        params = request.query_params
+        options = export_options_clean(format=self.exporter, options={"split_seed": params.get("split_seed")})
+        selection = export_selection(params=params, viewer=request.user)
+        count = export_count(selection=selection)
+        if count > settings.EXPORT_SYNC_MAX_ROWS:
+            return Response(
+                {
+                    "detail": (
+                        f"{count} sightings match, more than {settings.EXPORT_SYNC_MAX_ROWS} that one request may"
+                        " export. Ask for a background export: POST {\"format\": ..., \"filters\": {...}} to the jobs URL."
+                    ),
+                    "count": count,
+                    "max_rows": settings.EXPORT_SYNC_MAX_ROWS,
+                    "jobs_url": reverse("exports:export-job-list"),
+                    "format": self.exporter,
+                },
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        exporter = exporter_class(selection=selection, options=options)
+        response = StreamingHttpResponse(exporter.chunks(), content_type=exporter_class.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{exporter_class.filename}"'
+        response["X-Coordinates"] = selection.coordinates
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class ExportJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Background exports: POST {format, filters, options} -> 202; GET one to follow it and download."""
+
+    permission_classes = [IsAuthenticated, MayExport]
+    serializer_class = ExportJobSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        return export_jobs_of(user=self.request.user)
+
+    @extend_schema(request=ExportJobCreateSerializer, responses={202: ExportJobSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = ExportJobCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = export_job_create(user=request.user, **serializer.validated_data)
+        return Response(
+            ExportJobSerializer(job).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": reverse("exports:export-job-detail", kwargs={"pk": job.pk})},
+        )

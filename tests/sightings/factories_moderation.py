@@ -13,6 +13,7 @@ from PIL import Image
 from classifier.models import ModelVersion
 from regulations.models import Species
 from sightings import roles
+from sightings.identifications import identification_create, sighting_derive_identity
 from sightings.models import Classification, Identification, Prediction, Sighting
 
 PASSWORD = "x-test-password-1"
@@ -22,14 +23,14 @@ _numbers = itertools.count(1)
 
 @pytest.fixture
 def media_in_tmp(settings, tmp_path):
-    """Photos go to a temporary folder, never into the repository."""
+    """Photos go to a temporary folder, never into the repository; static files need no manifest."""
     settings.MEDIA_ROOT = tmp_path
     settings.STORAGES = {
-        **settings.STORAGES,
         "default": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": tmp_path, "base_url": "/media/"},
         },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     return tmp_path
 
@@ -83,6 +84,7 @@ def sighting_make(
         if public_photo:
             sighting.public_photo = jpeg_upload()
     sighting.save()
+    sighting_derive_identity(sighting=sighting)
     return sighting
 
 
@@ -91,8 +93,6 @@ def classification_make(sighting, model_version, scores, *, suggest=True):
 
     With `suggest`, the machine identification the pipeline writes for a top species, too.
     """
-    from sightings.identifications import identification_create
-
     top_score = scores[0][1] if scores else 0.0
     classification = Classification.objects.create(sighting=sighting, model_version=model_version, top_score=top_score)
     Prediction.objects.bulk_create(

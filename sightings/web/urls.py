@@ -1,11 +1,25 @@
-from django.urls import path
-from django.views.generic import TemplateView
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
 
 from . import views
 
 app_name = "sightings-web"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", views.home, name="home"),
+    path("signup/", views.signup, name="signup"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "logout/", auth_views.LogoutView.as_view(next_page=reverse_lazy("sightings-web:home")), name="logout"
+    ),
+    path("sightings/", views.sighting_list, name="list"),
+    path("sightings/new/", views.sighting_submit_page, name="submit"),
+    path("sightings/<uuid:pk>/", views.sighting_detail_page, name="detail"),
+    path("sightings/<uuid:pk>/panel/", views.sighting_panel, name="panel"),
+    path("sightings/<uuid:pk>/identify/", views.sighting_identify, name="identify"),
+    path("map/", views.sightings_map, name="map"),
+    path("map/points.json", views.sightings_map_points, name="map-points"),
+    path("map/regions.geojson", views.regions_geojson, name="regions"),
+    path("species/<int:pk>/", views.species_detail, name="species"),
     path("photos/<str:token>", views.photo, name="photo"),
 ]

@@ -1,11 +1,177 @@
 import mimetypes
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from regulations.models import Species
+
+from ..errors import StorageUnavailable
+from ..identifications import identification_confirm_suggestion, identification_set_species
 from ..photos import photo_name_from_token
+from ..roles import user_is_moderator
+from ..selectors import sighting_detail, sightings_visible_to
+from ..submission import sighting_submit
+from .forms import IdentifyForm, SightingSubmitForm, SignUpForm
+from .selectors import map_points, region_outlines, species_summary
+
+LOGIN_URL = "sightings-web:login"
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"
+WARNING_TITLES = {
+    "invasive": "Invasive",
+    "protected": "Protected",
+    "closed_season": "Closed season",
+    "catch_and_release": "Catch and release only",
+    "undersize": "Undersize",
+    "oversize": "Oversize",
+    "slot": "Protected slot",
+    "venomous": "Venomous",
+}
+STORAGE_DOWN = "The photo store is unavailable right now; nothing was saved. Try again shortly."
+TILE_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+SEASON_LABELS = {"open": "open", "catch_and_release": "catch and release only", "closed": "closed"}
+
+
+def home(request):
+    return render(request, "home.html")
+
+
+def signup(request):
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.username}! Submit your first catch.")
+        return redirect("sightings-web:submit")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required(login_url=LOGIN_URL)
+def sighting_submit_page(request):
+    """The catch form. With JavaScript the page posts to the API (with a progress bar); without, here."""
+    if request.method == "POST":
+        form = SightingSubmitForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                sighting = sighting_submit(owner=request.user, **form.submission())
+            except ValidationError as error:
+                form.add_service_errors(error)
+            except StorageUnavailable:
+                form.add_error(None, STORAGE_DOWN)
+            else:
+                return redirect("sightings-web:detail", pk=sighting.pk)
+    else:
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        form = SightingSubmitForm(initial={"observed_at": now})
+    return render(
+        request,
+        "sightings/submit.html",
+        {"form": form, "api_url": reverse("sighting-list"), "map_settings": _map_settings()},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required(login_url=LOGIN_URL)
+def sighting_list(request):
+    sightings = sightings_visible_to(user=request.user).filter(owner=request.user).order_by("-created_at")
+    page = Paginator(sightings, 20).get_page(request.GET.get("page"))
+    return render(request, "sightings/list.html", {"page": page})
+
+
+def _detail_context(request, pk):
+    sighting = get_object_or_404(sightings_visible_to(user=request.user), pk=pk)
+    detail = sighting_detail(sighting=sighting, viewer=request.user)
+    return {
+        "sighting": sighting,
+        "detail": detail,
+        "warnings": [
+            {**warning, "title": WARNING_TITLES.get(warning["kind"], "Warning")}
+            for warning in detail["warnings"]
+        ],
+        "predictions": [
+            {**prediction, "percent": _percent(prediction["score"])} for prediction in detail["predictions"]
+        ],
+        "rules": [
+            {**rule, "season_label": SEASON_LABELS.get(rule["season"]["kind"], rule["season"]["kind"])}
+            for rule in (detail["regulations"] or {}).get("rules", [])
+        ],
+        "suggestion": _suggestion(detail),
+        "identify_form": IdentifyForm(initial={"action": IdentifyForm.NAME}),
+        "may_identify": sighting.owner_id == request.user.pk or user_is_moderator(request.user),
+    }
+
+
+@login_required(login_url=LOGIN_URL)
+def sighting_detail_page(request, pk):
+    return render(request, "sightings/detail.html", _detail_context(request, pk))
+
+
+@login_required(login_url=LOGIN_URL)
+@require_GET
+def sighting_panel(request, pk):
+    """The result panel alone: the detail page's script polls it until the sighting is classified."""
+    response = render(request, "sightings/_result.html", _detail_context(request, pk))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required(login_url=LOGIN_URL)
+@require_POST
+def sighting_identify(request, pk):
+    sighting = get_object_or_404(sightings_visible_to(user=request.user), pk=pk)
+    form = IdentifyForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("sightings-web:detail", pk=sighting.pk)
+    try:
+        if form.cleaned_data["action"] == IdentifyForm.CONFIRM:
+            identification = identification_confirm_suggestion(sighting=sighting, user=request.user)
+        else:
+            identification = identification_set_species(
+                sighting=sighting, species=form.cleaned_data["species"], user=request.user
+            )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Thank you: recorded as {identification.species}.")
+    return redirect("sightings-web:detail", pk=sighting.pk)
+
+
+def sightings_map(request):
+    return render(request, "sightings/map.html", {"map_settings": _map_settings(points=True)})
+
+
+@require_GET
+def sightings_map_points(request):
+    response = JsonResponse({"points": map_points(viewer=request.user)})
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@cache_control(public=True, max_age=600)
+def regions_geojson(request):
+    return JsonResponse(region_outlines())
+
+
+def species_detail(request, pk):
+    species = get_object_or_404(Species.objects.select_related("merged_into"), pk=pk)
+    return render(
+        request,
+        "species/detail.html",
+        {"species": species, **species_summary(species=species, viewer=request.user)},
+    )
 
 
 @require_GET
@@ -22,3 +188,26 @@ def photo(request, token):
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _percent(score):
+    return "<1%" if score < 0.005 else f"{score * 100:.0f}%"
+
+
+def _suggestion(detail):
+    """The machine's top species when the sighting was classified, else None."""
+    if detail["status"] != "classified" or not detail["predictions"]:
+        return None
+    top = detail["predictions"][0]
+    return top if top["species"] else None
+
+
+def _map_settings(*, points=False):
+    return {
+        "regions_url": reverse("sightings-web:regions"),
+        "points_url": reverse("sightings-web:map-points") if points else "",
+        "species_url": reverse("sightings-web:species", kwargs={"pk": 0}),
+        "sighting_url": reverse("sightings-web:detail", kwargs={"pk": ZERO_UUID}),
+        "tile_url": settings.TILE_URL,
+        "tile_attribution": TILE_ATTRIBUTION,
+    }

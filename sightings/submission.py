@@ -20,6 +20,8 @@ from .storage import storage_delete_quietly, storage_save
 logger = logging.getLogger(__name__)
 
 CLOCK_SKEW = timedelta(minutes=5)
+MIN_PHOTO_SIDE = 16
+MAX_ASPECT_RATIO = 20
 
 
 def sighting_submit(
@@ -46,6 +48,10 @@ def sighting_submit(
         info = inspect_photo(photo, max_pixels=settings.PHOTO_MAX_PIXELS)
     except PhotoError as error:
         raise ValidationError({"photo": str(error)}, code=error.code) from error
+    if min(info.width, info.height) < MIN_PHOTO_SIDE:
+        raise ValidationError({"photo": f"The photo is {info.width}x{info.height} pixels: too small to show a catch."})
+    if max(info.width, info.height) > MAX_ASPECT_RATIO * min(info.width, info.height):
+        raise ValidationError({"photo": f"The photo is {info.width}x{info.height} pixels: not a plausible photo shape."})
 
     location = _location(latitude=latitude, longitude=longitude, exif_gps=info.gps)
     observed_at = _observed_at(observed_at=observed_at, exif_taken_at=info.taken_at)

@@ -1,6 +1,6 @@
 """Turn the services' Django exceptions into DRF answers with a reason."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -15,6 +15,11 @@ def api_exception_handler(exc, context):
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"detail": "The request body is too large; send the photo as a multipart file upload."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     elif isinstance(exc, StorageUnavailable):
         return Response(
             {"detail": "The photo store is unavailable right now; nothing was saved. Try again shortly."},

@@ -1,0 +1,60 @@
+import csv
+import io
+import json
+import zipfile
+from datetime import date
+
+from django.contrib.gis.geos import MultiPolygon, Polygon
+
+from regulations.models import Region, Regulation
+from tests.conftest import token_client
+
+CSV_URL = "/api/v1/exports/sightings.csv"
+GEOJSON_URL = "/api/v1/exports/sightings.geojson"
+DWCA_URL = "/api/v1/exports/dwca.zip"
+DATASET_URL = "/api/v1/exports/dataset.zip"
+
+
+def content(response):
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def get(user, url, **params):
+    return token_client(user).get(url, params)
+
+
+def csv_rows(user, **params):
+    response = get(user, CSV_URL, **params)
+    assert response.status_code == 200, content(response)
+    return {row["id"]: row for row in csv.DictReader(io.StringIO(content(response).decode()))}
+
+
+def geojson(user, **params):
+    response = get(user, GEOJSON_URL, **params)
+    assert response.status_code == 200, content(response)
+    return json.loads(content(response))
+
+
+def archive(user, url, **params):
+    response = get(user, url, **params)
+    assert response.status_code == 200, content(response)
+    return zipfile.ZipFile(io.BytesIO(content(response)))
+
+
+def region_make(*, code, bbox, country_code="", **fields):
+    polygon = Polygon.from_bbox(bbox)
+    return Region.objects.create(
+        code=code, name=code, kind=Region.Kind.STATE_WATERS, country_code=country_code,
+        geometry=MultiPolygon(polygon, srid=4326), **fields,
+    )
+
+
+def sensitive_regulation(*, region, species):
+    regulation = Regulation.objects.create(
+        code=f"sensitive-{species.pk}", region=region, sensitive=True, source_url="https://example.org/rules",
+        last_checked=date(2026, 1, 1),
+    )
+    regulation.species.add(species)
+    return regulation

@@ -1,0 +1,146 @@
+"""The Darwin Core Archive: structure GBIF reads, real term URIs, licences, generalization notes."""
+
+import csv
+import io
+from xml.etree import ElementTree
+
+import pytest
+
+from sightings.exports.dwca_export import KNOWN_TERMS
+from sightings.photos import photo_name_from_token
+
+from .helpers import DWCA_URL, archive, region_make
+
+pytestmark = pytest.mark.django_db
+TEXT = "{http://rs.tdwg.org/dwc/text/}"
+
+# Term names from the TDWG standards (Darwin Core quick reference, DCMI terms, GBIF Simple
+# Multimedia), written out here independently of the code under test.
+DWC_TERMS = {
+    "Occurrence", "occurrenceID", "basisOfRecord", "scientificName", "vernacularName", "taxonRank",
+    "kingdom", "phylum", "class", "order", "family", "genus", "specificEpithet", "eventDate", "eventTime",
+    "year", "month", "day", "decimalLatitude", "decimalLongitude", "geodeticDatum",
+    "coordinateUncertaintyInMeters", "coordinatePrecision", "countryCode", "country", "stateProvince",
+    "locality", "identifiedBy", "dateIdentified", "identificationVerificationStatus", "informationWithheld",
+    "dataGeneralizations", "recordedBy", "individualCount", "occurrenceRemarks", "institutionCode",
+    "collectionCode", "catalogNumber", "datasetName", "taxonID", "associatedMedia", "occurrenceStatus",
+}
+DC_TERMS = {
+    "license", "rightsHolder", "modified", "type", "format", "identifier", "created", "creator",
+    "references", "title", "description", "language", "accessRights", "bibliographicCitation", "publisher",
+}
+VALID = (
+    {f"http://rs.tdwg.org/dwc/terms/{name}" for name in DWC_TERMS}
+    | {f"http://purl.org/dc/terms/{name}" for name in DC_TERMS}
+    | {"http://rs.gbif.org/terms/1.0/Multimedia"}
+)
+
+
+def table(zipped, name):
+    return list(csv.reader(io.StringIO(zipped.read(name).decode()), delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def records(zipped):
+    header, *rows = table(zipped, "occurrence.txt")
+    return {row[0].removeprefix("urn:uuid:"): dict(zip(header, row)) for row in rows}
+
+
+def test_every_term_the_code_knows_is_a_real_term():
+    assert KNOWN_TERMS <= VALID
+
+
+def test_meta_xml_maps_every_column_to_a_real_term(three_sightings, researcher):
+    zipped = archive(researcher, DWCA_URL)
+    assert set(zipped.namelist()) == {"meta.xml", "eml.xml", "occurrence.txt", "multimedia.txt"}
+    meta = ElementTree.fromstring(zipped.read("meta.xml"))
+    assert meta.get("metadata") == "eml.xml"
+    core, extension = meta.find(f"{TEXT}core"), meta.find(f"{TEXT}extension")
+    assert core.get("rowType") == "http://rs.tdwg.org/dwc/terms/Occurrence"
+    assert extension.get("rowType") == "http://rs.gbif.org/terms/1.0/Multimedia"
+    for element in (core, extension):
+        assert element.get("fieldsTerminatedBy") == "\\t" and element.get("ignoreHeaderLines") == "1"
+        location = element.find(f"{TEXT}files/{TEXT}location").text
+        header, *rows = table(zipped, location)
+        fields = element.findall(f"{TEXT}field")
+        indexes = sorted(int(field.get("index")) for field in fields)
+        assert len(indexes) == len(set(indexes))
+        terms = [field.get("term") for field in fields]
+        assert set(terms) <= VALID, set(terms) - VALID
+        for field in fields:
+            assert header[int(field.get("index"))] == field.get("term").rsplit("/", 1)[1]
+        assert all(len(row) == len(header) for row in rows)
+        assert max(indexes) == len(header) - 1
+    assert core.find(f"{TEXT}id").get("index") == "0"
+    assert extension.find(f"{TEXT}coreid").get("index") == "0"
+
+
+def test_occurrence_core_values(three_sightings, researcher):
+    open_record = records(archive(researcher, DWCA_URL))[str(three_sightings["open"].pk)]
+    assert open_record["basisOfRecord"] == "HumanObservation"
+    assert open_record["scientificName"] == "Micropterus salmoides"
+    assert open_record["eventDate"] == "2026-06-01T08:00:00Z"
+    assert float(open_record["decimalLatitude"]) == pytest.approx(41.501234)
+    assert open_record["geodeticDatum"] == "WGS84"
+    assert open_record["taxonRank"] == "species" and open_record["kingdom"] == "Animalia"
+    assert open_record["identifiedBy"] == "moderator"
+    assert open_record["identificationVerificationStatus"] == "verified"
+    assert open_record["license"] == "http://creativecommons.org/licenses/by/4.0/legalcode"
+    assert open_record["rightsHolder"] == "angler"
+    assert open_record["informationWithheld"] == open_record["dataGeneralizations"] == ""
+
+
+def test_obscured_and_private_records_say_what_was_withheld(three_sightings, researcher, trusted_researcher):
+    found = records(archive(researcher, DWCA_URL))
+    obscured = found[str(three_sightings["obscured"].pk)]
+    assert "0.2-degree" in obscured["informationWithheld"] and "0.2-degree" in obscured["dataGeneralizations"]
+    assert int(obscured["coordinateUncertaintyInMeters"]) > 20_000
+    assert not obscured["decimalLatitude"].startswith("41.1234")
+    private = found[str(three_sightings["private"].pk)]
+    assert private["decimalLatitude"] == private["decimalLongitude"] == private["geodeticDatum"] == ""
+    assert "withheld" in private["informationWithheld"]
+    trusted = records(archive(trusted_researcher, DWCA_URL))[str(three_sightings["obscured"].pk)]
+    assert trusted["decimalLatitude"] == "41.123456" and trusted["informationWithheld"] == ""
+
+
+def test_only_gbif_licences_are_included_and_the_dataset_licence_is_the_strictest(make_sighting, researcher):
+    kept = {make_sighting(license=licence).pk for licence in ("cc0", "cc-by")}
+    reserved = make_sighting(license="all-rights-reserved")
+    zipped = archive(researcher, DWCA_URL)
+    found = records(zipped)
+    assert set(found) == {str(pk) for pk in kept}
+    assert str(reserved.pk) not in zipped.read("multimedia.txt").decode()
+    eml = ElementTree.fromstring(zipped.read("eml.xml"))
+    assert eml.find("dataset/intellectualRights/para/ulink").get("url") == "http://creativecommons.org/licenses/by/4.0/legalcode"
+    make_sighting(license="cc-by-nc")
+    eml = ElementTree.fromstring(archive(researcher, DWCA_URL).read("eml.xml"))
+    assert "by-nc" in eml.find("dataset/intellectualRights/para/ulink").get("url")
+
+
+def test_eml_has_title_abstract_contact_and_coordinates_note(three_sightings, researcher):
+    researcher.first_name, researcher.last_name, researcher.email = "Ada", "Fisher", "ada@example.org"
+    researcher.save()
+    eml = ElementTree.fromstring(archive(researcher, DWCA_URL).read("eml.xml"))
+    assert eml.find("dataset/title").text
+    assert "3 occurrences" in eml.find("dataset/abstract/para").text
+    assert eml.find("dataset/contact/individualName/surName").text == "Fisher"
+    assert eml.find("dataset/contact/electronicMailAddress").text == "ada@example.org"
+    assert "generalized" in eml.find("dataset/additionalInfo/para").text
+
+
+def test_multimedia_rows_point_at_the_public_copies(three_sightings, make_sighting, researcher):
+    unpublished = make_sighting(publish=False)
+    header, *rows = table(archive(researcher, DWCA_URL), "multimedia.txt")
+    media = {row[0].removeprefix("urn:uuid:"): dict(zip(header, row)) for row in rows}
+    assert set(media) == {str(s.pk) for s in three_sightings.values()}
+    assert str(unpublished.pk) not in media
+    for sighting in three_sightings.values():
+        item = media[str(sighting.pk)]
+        assert item["type"] == "StillImage" and item["format"] == "image/jpeg"
+        assert photo_name_from_token(item["identifier"].rsplit("/", 1)[1]) == sighting.public_photo.name
+
+
+def test_country_code_comes_from_the_region_holding_the_shown_point(three_sightings, researcher):
+    region_make(code="ohio-waters", bbox=(-85.0, 38.0, -80.0, 42.5), country_code="US")
+    found = records(archive(researcher, DWCA_URL))
+    assert found[str(three_sightings["open"].pk)]["countryCode"] == "US"
+    assert found[str(three_sightings["private"].pk)]["countryCode"] == ""

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from botocore.config import Config as BotoConfig
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -131,6 +132,12 @@ if AWS_STORAGE_BUCKET_NAME:
             "querystring_expire": SIGNED_URL_MAX_AGE,
             "file_overwrite": False,
             "signature_version": "s3v4",
+            # Fail fast when the store is down: the request answers 503, the task retries later.
+            "client_config": BotoConfig(
+                connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=3),
+                read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=20),
+                retries={"max_attempts": env.int("AWS_S3_MAX_ATTEMPTS", default=2), "mode": "standard"},
+            ),
         },
     }
 else:
@@ -216,6 +223,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT * 3),
     "socket_timeout": 5,
     "socket_connect_timeout": 5,
+    # Publishing fails at once when the broker is down (the re-queue job catches up later);
+    # the worker's own reconnection follows CELERY_BROKER_CONNECTION_MAX_RETRIES.
+    "max_retries": 0,
 }
 CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-sightings": {

@@ -88,12 +88,11 @@ def sighting_enqueue_work(*, sighting_id):
     """
     from .tasks import sighting_classify_task, sighting_public_photo_task
 
-    for task in (sighting_classify_task, sighting_public_photo_task):
-        try:
+    try:
+        for task in (sighting_classify_task, sighting_public_photo_task):
             task.apply_async(args=[str(sighting_id)], retry=False)
-        except Exception:
-            logger.warning("could not queue %s for %s; the re-queue job will", task.name, sighting_id, exc_info=True)
-
+    except Exception:
+        logger.warning("could not queue work for %s; the re-queue job will", sighting_id, exc_info=True)
 
 def _location(*, latitude, longitude, exif_gps):
     if (latitude is None) != (longitude is None):

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -19,6 +20,12 @@ def api_exception_handler(exc, context):
         return Response(
             {"detail": "The request body is too large; send the photo as a multipart file upload."},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    elif isinstance(exc, OperationalError):
+        return Response(
+            {"detail": "The database is unavailable right now; nothing was saved. Try again shortly."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "10"},
         )
     elif isinstance(exc, StorageUnavailable):
         return Response(

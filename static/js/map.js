@@ -49,7 +49,7 @@
     });
     clusters.addLayers(markers);
     if (markers.length) {
-      made.map.fitBounds(clusters.getBounds(), { maxZoom: 10, padding: [20, 20] });
+      made.map.fitBounds(clusters.getBounds(), { maxZoom: 8, padding: [20, 20] });
     } else if (made.outlines.getLayers().length) {
       made.map.fitBounds(made.outlines.getBounds());
     }

@@ -8,7 +8,7 @@
   }
 
   function create(element, options) {
-    var map = L.map(element, { attributionControl: Boolean(options.tile_url) }).setView([20, 0], 2);
+    var map = L.map(element, { maxZoom: 18, attributionControl: Boolean(options.tile_url) }).setView([20, 0], 2);
     if (options.tile_url) {
       L.tileLayer(options.tile_url, { maxZoom: 18, attribution: options.tile_attribution }).addTo(map);
     }

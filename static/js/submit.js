@@ -73,7 +73,7 @@
       marker = L.marker([lat, lon], { icon: CatchMaps.pin("here"), title: "Your catch", alt: "Your catch" })
         .addTo(mapped.map);
     }
-    mapped.map.setView([lat, lon], Math.max(mapped.map.getZoom(), 9));
+    mapped.map.setView([lat, lon], Math.max(mapped.map.getZoom(), 8));
   }
   function setPlace(lat, lon, metres) {
     latitude.value = lat.toFixed(6);

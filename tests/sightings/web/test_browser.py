@@ -1,0 +1,219 @@
+"""The angler's whole flow in a real browser: Debian's Chromium driven by Playwright, at 360 x 740.
+
+Sign up, pick a photo, take the (mocked) geolocation, upload with the progress bar, watch the
+result page follow the classification, see species, rules and the invasive warning, confirm the
+species, and find the catch on the map. A screenshot of each step goes to test-artifacts/screenshots/.
+"""
+
+import io
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sightings import submission
+from sightings.models import Sighting
+from tests.conftest import ROOT
+
+from .conftest import INVASIVE_ACTION, LATITUDE, LONGITUDE
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+WIDTH, HEIGHT = 360, 740
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Records every change of the upload progress bar in sessionStorage, which outlives the page's
+# navigation to the result.
+PROGRESS_RECORDER = """
+document.addEventListener("DOMContentLoaded", () => {
+  const progress = document.getElementById("upload-progress");
+  const box = document.getElementById("upload");
+  if (!progress || !box) return;
+  const record = () => {
+    const log = JSON.parse(sessionStorage.getItem("progressLog") || "[]");
+    log.push({ value: progress.value, max: progress.max, visible: !box.hidden && box.offsetHeight > 0 });
+    sessionStorage.setItem("progressLog", JSON.stringify(log));
+  };
+  new MutationObserver(record).observe(progress, { attributes: true });
+  new MutationObserver(record).observe(box, { attributes: true });
+});
+"""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium; scripts/test does)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (requirements-dev.txt)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def web(settings, live_server):
+    """The live server over plain http: cookies may not insist on https here."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    return live_server
+
+
+@pytest.fixture
+def phone(browser, web):
+    context = browser.new_context(
+        viewport={"width": WIDTH, "height": HEIGHT},
+        device_scale_factor=1,
+        is_mobile=True,
+        has_touch=True,
+        geolocation={"latitude": LATITUDE, "longitude": LONGITUDE, "accuracy": 12},
+        permissions=["geolocation"],
+        base_url=web.url,
+        locale="en-US",
+        timezone_id="America/New_York",
+    )
+    context.grant_permissions(["geolocation"], origin=web.url)
+    context.add_init_script(PROGRESS_RECORDER)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    yield page, errors
+    context.close()
+
+
+def screenshot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, animations="disabled")
+
+
+def fits_the_width(page):
+    return page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+
+
+def red_jpeg():
+    """A noisy red photo of a few hundred KB, so that the upload takes a moment."""
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 60, size=(1200, 1600, 3), dtype=np.uint8)
+    pixels[..., 0] = rng.integers(170, 255, size=(1200, 1600), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def test_an_angler_submits_a_catch_from_a_phone_and_sees_species_rules_warning_and_map(
+    phone, color_model, eager_tasks, bass_invasive_here, monkeypatch
+):
+    page, errors = phone
+    # Hold the classification back until the result page shows "pending", to see it follow.
+    held, enqueue_work = [], submission.sighting_enqueue_work
+    monkeypatch.setattr(submission, "sighting_enqueue_work", lambda *, sighting_id: held.append(sighting_id))
+
+    # Sign up.
+    page.goto("/signup/")
+    screenshot(page, "01-sign-up")
+    page.get_by_label("Username").fill("phone-angler")
+    page.get_by_label("Password", exact=True).fill("walleye-at-dawn-42")
+    page.get_by_label("Password confirmation").fill("walleye-at-dawn-42")
+    page.get_by_role("button", name="Create my account").click()
+    page.wait_for_url("**/sightings/new/")
+    assert page.get_by_text("Welcome, phone-angler!").is_visible()
+    screenshot(page, "02-catch-form")
+    assert fits_the_width(page)
+
+    # The photo, the place from the (mocked) geolocation, a length.
+    photo = {"name": "catch.jpg", "mimeType": "image/jpeg", "buffer": red_jpeg()}
+    page.set_input_files("#id_photo", files=[photo])
+    assert page.locator("#photo-preview").is_visible()
+    page.get_by_role("button", name="Use my location").click()
+    page.wait_for_function("document.getElementById('id_latitude').value !== ''")
+    assert float(page.input_value("#id_latitude")) == LATITUDE
+    assert float(page.input_value("#id_longitude")) == LONGITUDE
+    assert page.input_value("#id_location_accuracy_m") == "12"
+    assert page.locator("#submit-map .pin.here").count() == 1
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d", page.input_value("#id_observed_at"))
+    page.get_by_label("Length (cm)").fill("38")
+    screenshot(page, "03-catch-form-filled")
+
+    # Upload on a slow line, so that the progress bar moves.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 256 * 1024},
+    )
+    page.get_by_role("button", name="Send my catch").click()
+    page.locator("#upload").wait_for(state="visible")
+    screenshot(page, "04-uploading")
+    page.wait_for_url(re.compile(rf"/sightings/{UUID}/$"), timeout=60_000)
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+
+    progress = json.loads(page.evaluate("sessionStorage.getItem('progressLog')") or "[]")
+    values = [entry["value"] for entry in progress]
+    assert any(entry["visible"] for entry in progress), progress
+    assert values and max(values) == 100 and all(entry["max"] == 100 for entry in progress), progress
+    assert any(0 < value < 100 for value in values), f"no intermediate progress: {values}"
+
+    # The result page follows the sighting while it is pending ...
+    sighting = Sighting.objects.get(owner__username="phone-angler")
+    assert held == [sighting.pk]
+    assert sighting.location.y == LATITUDE and sighting.location.x == LONGITUDE
+    assert sighting.location_accuracy_m == 12
+    assert float(sighting.length_cm) == 38
+    page.get_by_text("Identifying your catch").wait_for()
+    screenshot(page, "05-result-pending")
+    enqueue_work(sighting_id=sighting.pk)
+
+    # ... and shows the answer once classified, without a reload.
+    page.locator("#result[data-status='classified']").wait_for(timeout=15_000)
+    assert page.locator("#species-name").inner_text().startswith("Largemouth bass")
+    alert = page.get_by_role("alert")
+    assert alert.is_visible()
+    assert "invasive" in alert.inner_text().lower() and INVASIVE_ACTION in alert.inner_text()
+    red = page.locator(".alert").evaluate("element => getComputedStyle(element).backgroundColor")
+    assert red == "rgb(163, 22, 27)"
+    rules = page.locator("#rules").inner_text()
+    assert "Largemouth bass in Test Lake: invasive" in rules
+    assert "Walleye" in page.locator(".predictions").inner_text()
+    assert page.locator(".catch-photo").evaluate("image => image.complete && image.naturalWidth > 0")
+    assert fits_the_width(page)
+    screenshot(page, "06-result")
+
+    # The angler confirms the suggestion.
+    page.get_by_role("button", name="Yes, it is a Largemouth bass").click()
+    page.get_by_text("Thank you: recorded as Largemouth bass").wait_for()
+    screenshot(page, "07-confirmed")
+
+    # My catches, then the map with the catch at its exact place (it is the angler's own).
+    page.get_by_role("link", name="My catches").first.click()
+    assert page.locator(".catches li").count() == 1
+    screenshot(page, "08-my-catches")
+    page.get_by_role("link", name="Map").click()
+    page.locator("#sightings-map[data-loaded='1']").wait_for()
+    assert page.locator("#sightings-map .pin.own").count() == 1
+    assert page.locator("#sightings-map path.leaflet-interactive, #sightings-map path").count() >= 1
+    assert page.get_by_text("1 catch shown.").is_visible()
+    page.locator("#sightings-map .pin.own").click()
+    assert "Largemouth bass" in page.locator(".leaflet-popup-content").inner_text()
+    assert fits_the_width(page)
+    screenshot(page, "09-map")
+
+    assert errors == []

@@ -191,6 +191,21 @@ def celery_worker(django_db_setup, django_db_blocker):
     worker.stop()
 
 
+@pytest.fixture
+def stack(request, color_model, angler):
+    """gunicorn + worker (+ beat) on a private Redis, with proxies to PostgreSQL and S3 (tests/stack.py)."""
+    from django.db import connection
+
+    from tests.stack import Stack
+
+    marker = request.node.get_closest_marker("stack_env")
+    stack = Stack(database_name=connection.settings_dict["NAME"], extra_env=marker.args[0] if marker else None)
+    stack.start(beat=bool(marker and marker.kwargs.get("beat")))
+    stack.token = Token.objects.create(user=angler).key
+    yield stack
+    stack.stop()
+
+
 def wait_for(predicate, *, timeout=60, interval=0.2, message="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -9,27 +9,13 @@ import time
 
 import pytest
 import urllib3
-from django.db import connection
-from rest_framework.authtoken.models import Token
-
 from sightings.models import Classification, Sighting
 from tests import factories
 from tests.conftest import wait_for
-from tests.stack import Stack
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=30))
-
-
-@pytest.fixture
-def stack(request, color_model, angler):
-    marker = request.node.get_closest_marker("stack_env")
-    stack = Stack(database_name=connection.settings_dict["NAME"], extra_env=marker.args[0] if marker else None)
-    stack.start(beat=bool(marker and marker.kwargs.get("beat")))
-    stack.token = Token.objects.create(user=angler).key
-    yield stack
-    stack.stop()
 
 
 def post_sighting(stack, color=factories.RED):

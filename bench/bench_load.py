@@ -1,0 +1,212 @@
+"""Bounded load run: N submissions from C concurrent clients against the real stack, all on loopback.
+
+gunicorn (config.wsgi), a Celery worker and beat on Redis, PostgreSQL + PostGIS and moto's
+S3-compatible server. It reports requests/s, p50/p95/p99 latency and errors, then waits for every
+accepted submission to end classified, rejected or failed (with a reason) and checks that none is
+lost or duplicated. The same run measures a minimal Django view that only stores the upload.
+
+Run: .venv/bin/python bench/bench_load.py [--submissions 5000] [--clients 50]
+It creates (and empties) the database catchlog_load on 127.0.0.1:5432 and stops by itself.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.stack import Stack, free_port, wait_for_port  # noqa: E402
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+
+
+def drive(*, url, token, count, clients, photo, deadline_seconds=1800):
+    """POST `count` photos from `clients` threads; answers (latencies, status counter, created ids, seconds)."""
+    import urllib3
+
+    pool = urllib3.PoolManager(maxsize=clients, retries=False, timeout=urllib3.Timeout(total=60))
+    headers = {"Authorization": f"Token {token}"} if token else {}
+    fields = {
+        "photo": ("catch.jpg", photo, "image/jpeg"),
+        "latitude": "41.5",
+        "longitude": "-81.69",
+        "observed_at": "2026-06-01T08:30:00Z",
+    }
+    latencies, statuses, ids = [], Counter(), []
+    lock = threading.Lock()
+    remaining = iter(range(count))
+    stop_at = time.monotonic() + deadline_seconds
+
+    def client():
+        while time.monotonic() < stop_at:
+            with lock:
+                if next(remaining, None) is None:
+                    return
+            started = time.perf_counter()
+            try:
+                response = pool.request("POST", url, fields=fields, headers=headers)
+                status, body = response.status, response.data
+            except urllib3.exceptions.HTTPError as error:
+                status, body = f"error:{error.__class__.__name__}", b""
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] += 1
+                if status == 201 and b'"id"' in body:
+                    ids.append(json.loads(body)["id"])
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, statuses, ids, time.perf_counter() - started
+
+
+def report(label, latencies, statuses, seconds):
+    errors = sum(n for status, n in statuses.items() if status != 201)
+    server_errors = sum(n for status, n in statuses.items() if isinstance(status, int) and status >= 500)
+    print(
+        f"{label:<22} {len(latencies):5d} requests in {seconds:6.1f} s = {len(latencies) / seconds:6.1f} req/s; "
+        f"latency p50 {percentile(latencies, .5) * 1000:6.0f} ms, p95 {percentile(latencies, .95) * 1000:6.0f} ms, "
+        f"p99 {percentile(latencies, .99) * 1000:6.0f} ms; errors {errors} (5xx: {server_errors}) {dict(statuses)}"
+    )
+    return server_errors
+
+
+def settle(ids, *, timeout):
+    """Wait until no accepted sighting is pending; answer the outcome counts and the seconds it took."""
+    from django.db.models import Count
+
+    from sightings.models import Classification, Sighting
+
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if not Sighting.objects.filter(pk__in=ids, status=Sighting.Status.PENDING).exists():
+            break
+        time.sleep(1)
+    rows = Sighting.objects.filter(pk__in=ids)
+    outcome = Counter(rows.values_list("status", flat=True))
+    missing = len(set(ids)) - rows.count()
+    duplicates = len(ids) - len(set(ids))
+    multi = (
+        Classification.objects.filter(sighting_id__in=ids)
+        .values("sighting_id", "model_version_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    silent_failures = rows.filter(status=Sighting.Status.FAILED, failure_reason="").count()
+    return outcome, missing, duplicates, multi, silent_failures, time.monotonic() - started
+
+
+def start_s3_server():
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--submissions", type=int, default=5000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--baseline", type=int, default=None, help="requests to the store-only view")
+    parser.add_argument("--database", default="catchlog_load")
+    parser.add_argument("--settle-timeout", type=int, default=1800)
+    args = parser.parse_args()
+
+    s3, endpoint = start_s3_server()
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_SECRET_KEY": "bench-load",
+            "DJANGO_ENV_FILE": os.devnull,
+            "DATABASE_URL": f"postgis://postgres@127.0.0.1:5432/{args.database}",
+            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/12",
+            "AWS_STORAGE_BUCKET_NAME": "catchlog-load",
+            "AWS_S3_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_S3_REGION_NAME": "us-east-1",
+            "DJANGO_ROOT_URLCONF": "bench.load_urls",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "DJANGO_MEDIA_ROOT": tempfile.mkdtemp(),
+        }
+    )
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", args.database], stderr=subprocess.DEVNULL)
+    import boto3
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    from tests import factories
+
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                 aws_access_key_id="bench", aws_secret_access_key="bench").create_bucket(Bucket="catchlog-load")
+    call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)
+    from classifier.services import model_version_register
+    from regulations.models import Species
+
+    for name in ("Micropterus salmoides", "Sander vitreus"):
+        Species.objects.get_or_create(scientific_name=name)
+    model_version_register(
+        onnx_bytes=factories.color_model_bytes(), name="colour (load run)", labels=factories.COLOR_LABELS,
+        preprocessing=factories.COLOR_PREPROCESSING, source="imported", activate=True,
+    )
+    token = Token.objects.create(user=User.objects.create_user("load")).key
+    photo = factories.photo_bytes(size=(1024, 768))
+
+    stack = Stack(database_name=args.database, web_workers=3, extra_env={
+        "DJANGO_ROOT_URLCONF": "bench.load_urls", "SIGHTING_PENDING_REQUEUE_AFTER_SECONDS": "120",
+    })
+    try:
+        stack.start(beat=True)
+        print(f"stack: gunicorn 3 workers x 4 threads, 1 Celery worker, Redis, PostGIS, moto S3; "
+              f"{args.clients} clients; photo {len(photo) // 1024} KB; cores {os.cpu_count()}")
+        baseline = args.baseline or min(args.submissions, 1000)
+        drive(url=f"{stack.base_url}/bench/store-only/", token=None, count=30, clients=10, photo=photo)
+        latencies, statuses, _, seconds = drive(
+            url=f"{stack.base_url}/bench/store-only/", token=None, count=baseline, clients=args.clients, photo=photo
+        )
+        report("store-only view", latencies, statuses, seconds)
+        latencies, statuses, ids, seconds = drive(
+            url=f"{stack.base_url}/api/v1/sightings/", token=token, count=args.submissions,
+            clients=args.clients, photo=photo,
+        )
+        server_errors = report("submission API", latencies, statuses, seconds)
+        outcome, missing, duplicates, multi, silent, waited = settle(ids, timeout=args.settle_timeout)
+        print(f"after the run: {dict(outcome)}; settled {waited:.0f} s after the last request; "
+              f"missing {missing}, duplicate ids {duplicates}, sightings classified twice {multi}, "
+              f"failed without a reason {silent}")
+        healthy = server_errors == 0 and not missing and not duplicates and not multi and not silent
+        healthy = healthy and outcome.get("pending", 0) == 0
+        print("RESULT:", "OK" if healthy else "PROBLEMS")
+        return 0 if healthy else 1
+    finally:
+        stack.stop()
+        s3.terminate()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -235,11 +235,7 @@ class SightingAdmin(admin.ModelAdmin):
 
     @admin.display(description="top prediction")
     def top_prediction(self, sighting):
-        if sighting.top_species_scientific:
-            if sighting.top_species_common:
-                return f"{sighting.top_species_common} ({sighting.top_species_scientific})"
-            return sighting.top_species_scientific
-        return sighting.top_label or "—"
+        return sighting.top_name or "—"
 
     @admin.display(description="confidence", ordering=F("top_score").asc(nulls_last=True))
     def confidence(self, sighting):

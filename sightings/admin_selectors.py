@@ -1,24 +1,25 @@
 """Reads for the moderation admin: the queue's annotations and one sighting's classifier answer."""
 
 from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from .models import Classification, Prediction
 
-# The top prediction of the newest classification: one correlated subquery per column, evaluated
-# for the displayed page only (PostgreSQL postpones them past ORDER BY ... LIMIT) except the
-# score when the queue is filtered or sorted by confidence.
+# Correlated subqueries evaluated for the displayed page only, except the score when the queue is
+# filtered or sorted by confidence: the classification's top_score is the score of its rank-1
+# prediction, read from one table.
+_LATEST_CLASSIFICATION = Classification.objects.filter(sighting=OuterRef("pk")).order_by("-created_at", "-pk")
 _TOP_PREDICTION = Prediction.objects.filter(classification__sighting=OuterRef("pk")).order_by(
     "-classification__created_at", "-classification_id", "rank"
 )
 
 
 def sightings_moderation_annotate(*, queryset):
-    """The sightings with their top prediction: top_score, top_label and top species' names."""
+    """The sightings with their newest classification's top_score and top_name (species or label)."""
+    top_name = _TOP_PREDICTION.annotate(name=Coalesce("species__scientific_name", "label")).values("name")[:1]
     return queryset.annotate(
-        top_score=Subquery(_TOP_PREDICTION.values("score")[:1]),
-        top_label=Subquery(_TOP_PREDICTION.values("label")[:1]),
-        top_species_scientific=Subquery(_TOP_PREDICTION.values("species__scientific_name")[:1]),
-        top_species_common=Subquery(_TOP_PREDICTION.values("species__common_name")[:1]),
+        top_score=Subquery(_LATEST_CLASSIFICATION.values("top_score")[:1]),
+        top_name=Subquery(top_name),
     )
 
 

@@ -110,8 +110,8 @@ def test_moderator_sees_the_queue(admin_client, owner, model_version, bass):
     assert set(listed(response)) == {sighting.pk, without_photo.pk}
     assert f'src="/signed/{sighting.pk}.jpg"' in html
     assert f"/signed/{without_photo.pk}" not in html
-    assert "Largemouth bass (Micropterus salmoides)" in html
-    assert "0.73" in html
+    assert '<td class="field-top_prediction">Micropterus salmoides</td>' in html
+    assert '<td class="field-confidence">0.73</td>' in html
     assert "Merge species" in html
     assert "Confirm suggested species" in html
 

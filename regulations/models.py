@@ -44,7 +44,7 @@ class Species(models.Model):
         return self.scientific_name
 
     @property
-    def label_key(self):
+    def label_key(self) -> str:
         """The classifier label for this species: its scientific name in snake_case."""
         return self.scientific_name.lower().replace(" ", "_")
 

@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-not-secret")
 os.environ.setdefault("DJANGO_ENV_FILE", os.devnull)
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "False")
+os.environ.setdefault("DJANGO_STATIC_MANIFEST", "False")
 os.environ.setdefault("API_THROTTLE_ANON", "10000/minute")
 os.environ.setdefault("API_THROTTLE_USER", "10000/minute")
 

@@ -3,6 +3,8 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from regulations.api.serializers import RegulationsAnswerSerializer, WarningSerializer
+
 from ..models import Sighting
 
 
@@ -52,11 +54,6 @@ class PredictionSerializer(serializers.Serializer):
     score = serializers.FloatField()
 
 
-class WarningSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    message = serializers.CharField()
-
-
 class SightingSerializer(serializers.Serializer):
     """The read shape of a sighting, built by sightings.api.presenters from selectors' data."""
 
@@ -77,7 +74,7 @@ class SightingSerializer(serializers.Serializer):
     species = SpeciesBriefSerializer(allow_null=True)
     model_version = serializers.DictField(allow_null=True)
     predictions = PredictionSerializer(many=True)
-    regulations = serializers.DictField(allow_null=True, help_text="The rules for this species, place and date.")
+    regulations = RegulationsAnswerSerializer(allow_null=True, help_text="The rules for this species, place and date.")
     warnings = WarningSerializer(many=True)
     created_at = serializers.DateTimeField()
     classified_at = serializers.DateTimeField(allow_null=True)

@@ -76,6 +76,21 @@ def drive(*, url, token, count, clients, photo, deadline_seconds=1800):
     return latencies, statuses, ids, time.perf_counter() - started
 
 
+def light_load_latency(*, url, token, photo, count=20):
+    """Seconds from POST to a settled sighting, one submission at a time (the worker otherwise idle)."""
+    from sightings.models import Sighting
+
+    latencies = []
+    for _ in range(count):
+        started = time.perf_counter()
+        _, statuses, ids, _ = drive(url=url, token=token, count=1, clients=1, photo=photo)
+        assert statuses == {201: 1}, statuses
+        while Sighting.objects.filter(pk=ids[0], status=Sighting.Status.PENDING).exists():
+            time.sleep(0.01)
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
 def report(label, latencies, statuses, seconds):
     errors = sum(n for status, n in statuses.items() if status != 201)
     server_errors = sum(n for status, n in statuses.items() if isinstance(status, int) and status >= 500)
@@ -184,6 +199,9 @@ def main():
         stack.start(beat=True)
         print(f"stack: gunicorn 3 workers x 4 threads, 1 Celery worker, Redis, PostGIS, moto S3; "
               f"{args.clients} clients; photo {len(photo) // 1024} KB; cores {os.cpu_count()}")
+        e2e = light_load_latency(url=f"{stack.base_url}/api/v1/sightings/", token=token, photo=photo)
+        print(f"light load, POST to classified: median {statistics.median(e2e) * 1000:.0f} ms, "
+              f"max {max(e2e) * 1000:.0f} ms over {len(e2e)} submissions")
         baseline = args.baseline or min(args.submissions, 1000)
         drive(url=f"{stack.base_url}/bench/store-only/", token=None, count=30, clients=10, photo=photo)
         latencies, statuses, _, seconds = drive(

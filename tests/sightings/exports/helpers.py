@@ -1,12 +1,15 @@
 import csv
 import io
 import json
+import urllib.parse
+import urllib.request
 import zipfile
 from datetime import date
 
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from regulations.models import Region, Regulation
+from sightings.photos import photo_name_from_token
 from tests.conftest import token_client
 
 CSV_URL = "/api/v1/exports/sightings.csv"
@@ -58,3 +61,18 @@ def sensitive_regulation(*, region, species):
     )
     regulation.species.add(species)
     return regulation
+
+
+def download(url):
+    """What a signed address serves: the photo view on local files, the S3 server otherwise."""
+    if url.startswith("/"):
+        return content(token_client(None).get(url))
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return answer.read()
+
+
+def stored_name(url):
+    """The storage name a signed address stands for."""
+    if url.startswith("/photos/"):
+        return photo_name_from_token(url.rsplit("/", 1)[1])
+    return urllib.parse.unquote(urllib.parse.urlparse(url).path).split("/", 2)[2]

@@ -7,9 +7,8 @@ from xml.etree import ElementTree
 import pytest
 
 from sightings.exports.dwca_export import KNOWN_TERMS
-from sightings.photos import photo_name_from_token
 
-from .helpers import DWCA_URL, archive, region_make
+from .helpers import DWCA_URL, archive, region_make, stored_name
 
 pytestmark = pytest.mark.django_db
 TEXT = "{http://rs.tdwg.org/dwc/text/}"
@@ -136,7 +135,7 @@ def test_multimedia_rows_point_at_the_public_copies(three_sightings, make_sighti
     for sighting in three_sightings.values():
         item = media[str(sighting.pk)]
         assert item["type"] == "StillImage" and item["format"] == "image/jpeg"
-        assert photo_name_from_token(item["identifier"].rsplit("/", 1)[1]) == sighting.public_photo.name
+        assert stored_name(item["identifier"]) == sighting.public_photo.name
 
 
 def test_country_code_comes_from_the_region_holding_the_shown_point(three_sightings, researcher):

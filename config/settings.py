@@ -222,9 +222,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A task not acknowledged within this time is delivered again: it must exceed the time limit.
+# A task not acknowledged within this time is delivered again: it must exceed the longest task's
+# time limit (background exports allow an hour). Classifications lost with a killed worker come
+# back sooner through the periodic re-queue job.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT * 3),
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=75 * 60),
     "socket_timeout": 5,
     "socket_connect_timeout": 5,
     # Publishing fails at once when the broker is down (the re-queue job catches up later);
@@ -247,6 +249,8 @@ SIGHTING_PENDING_REQUEUE_AFTER = timedelta(
 # should not exceed the cores.
 CLASSIFIER_INTRA_OP_THREADS = env.int("CLASSIFIER_INTRA_OP_THREADS", default=0)
 CLASSIFIER_TOP_K = env.int("CLASSIFIER_TOP_K", default=5)
+# `train_classifier --verified` takes its photos from this callable (classifier.datasets.Example items).
+CLASSIFIER_VERIFIED_SOURCE = "sightings.retraining.verified_examples"
 
 # --- Export ---------------------------------------------------------------------------------
 # Above this many rows an export runs as a background job (POST /api/v1/exports/jobs/).

@@ -4,10 +4,12 @@ On S3 the address is a presigned URL from django-storages; on the filesystem (th
 default) it is the `photo` view with a signed, expiring token.
 """
 
+import functools
+
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.urls import reverse
+from django.urls import get_urlconf, reverse
 
 from classifier.imaging import PhotoError, public_jpeg
 
@@ -37,9 +39,14 @@ def photo_url(*, sighting, user, public=True):
 
 def storage_signed_url(*, name):
     if isinstance(default_storage, FileSystemStorage):
-        token = signing.dumps({"name": name}, salt=SALT, compress=True)
-        return reverse("sightings-web:photo", kwargs={"token": token})
+        return _photo_view_prefix(get_urlconf()) + signing.dumps({"name": name}, salt=SALT)
     return default_storage.url(name)
+
+
+@functools.cache
+def _photo_view_prefix(urlconf):
+    # Exports sign one address per row: resolve the route once, not per photo.
+    return reverse("sightings-web:photo", kwargs={"token": "-"}, urlconf=urlconf)[:-1]
 
 
 def photo_name_from_token(token):
@@ -49,7 +56,6 @@ def photo_name_from_token(token):
     except signing.BadSignature:
         return None
     return payload.get("name")
-
 
 
 def sighting_publish_photo(*, sighting_id):

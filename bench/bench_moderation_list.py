@@ -87,6 +87,7 @@ def data_create(count, rng):
         for _ in range(size):
             top, second, third = rng.sample(species, 3)
             moderated = rng.random() < 0.1
+            score = rng.random()
             sighting = Sighting(
                 id=uuid.uuid4(),
                 owner=rng.choice(owners),
@@ -99,9 +100,9 @@ def data_create(count, rng):
                 status=Sighting.Status.CLASSIFIED,
                 species=top,
                 quality_grade=grades.VERIFIED if moderated else grades.NEEDS_ID,
+                top_score=score,
             )
             sightings.append(sighting)
-            score = rng.random()
             classification = Classification(sighting=sighting, model_version=model_version, top_score=score)
             classifications.append(classification)
             for rank, (taxon, value) in enumerate(((top, score), (second, score / 2), (third, score / 4)), start=1):

@@ -5,22 +5,17 @@ from django.db.models.functions import Coalesce
 
 from .models import Classification, Prediction
 
-# Correlated subqueries evaluated for the displayed page only, except the score when the queue is
-# filtered or sorted by confidence: the classification's top_score is the score of its rank-1
-# prediction, read from one table.
-_LATEST_CLASSIFICATION = Classification.objects.filter(sighting=OuterRef("pk")).order_by("-created_at", "-pk")
+# A correlated subquery evaluated for the displayed page only; the confidence the queue filters and
+# sorts by is the indexed Sighting.top_score that the pipeline writes.
 _TOP_PREDICTION = Prediction.objects.filter(classification__sighting=OuterRef("pk")).order_by(
     "-classification__created_at", "-classification_id", "rank"
 )
 
 
 def sightings_moderation_annotate(*, queryset):
-    """The sightings with their newest classification's top_score and top_name (species or label)."""
+    """The sightings with their newest classification's top name (species or label)."""
     top_name = _TOP_PREDICTION.annotate(name=Coalesce("species__scientific_name", "label")).values("name")[:1]
-    return queryset.annotate(
-        top_score=Subquery(_LATEST_CLASSIFICATION.values("top_score")[:1]),
-        top_name=Subquery(top_name),
-    )
+    return queryset.annotate(top_name=Subquery(top_name))
 
 
 def sighting_latest_classification(*, sighting):

@@ -94,7 +94,7 @@ def _record(*, sighting, model_version, result, duration_ms):
             )
             status = Sighting.Status.REJECTED if result.rejected else Sighting.Status.CLASSIFIED
             Sighting.objects.filter(pk=sighting.pk).update(
-                status=status, failure_reason="", classified_at=timezone.now()
+                status=status, failure_reason="", classified_at=timezone.now(), top_score=result.top_score
             )
             top_species = species_by_label.get(result.scores[0].label) if result.scores else None
             if not result.rejected and top_species is not None:

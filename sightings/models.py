@@ -69,6 +69,10 @@ class Sighting(models.Model):
     quality_grade = models.CharField(
         max_length=10, choices=QualityGrade.choices, default=QualityGrade.NEEDS_ID, db_index=True
     )
+    top_score = models.FloatField(
+        null=True, blank=True, db_index=True,
+        help_text="Top score of the newest classification, kept here so the moderation queue sorts by it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     classified_at = models.DateTimeField(null=True, blank=True)

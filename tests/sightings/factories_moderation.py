@@ -95,6 +95,8 @@ def classification_make(sighting, model_version, scores, *, suggest=True):
     """
     top_score = scores[0][1] if scores else 0.0
     classification = Classification.objects.create(sighting=sighting, model_version=model_version, top_score=top_score)
+    Sighting.objects.filter(pk=sighting.pk).update(top_score=top_score)
+    sighting.top_score = top_score
     Prediction.objects.bulk_create(
         Prediction(
             classification=classification,

@@ -8,6 +8,10 @@ def model_file_key(instance, filename):
     return f"models/{uuid.uuid4().hex}.onnx"
 
 
+def report_image_key(instance, filename):
+    return f"models/reports/{uuid.uuid4().hex}.png"
+
+
 class ModelVersion(models.Model):
     """One ONNX classifier: its file, what its outputs mean and how its input is prepared.
 
@@ -36,6 +40,12 @@ class ModelVersion(models.Model):
         default=0.0, help_text="A top score below this counts as 'none of the known classes'."
     )
     metrics = models.JSONField(default=dict, blank=True)
+    report_image = models.FileField(
+        upload_to=report_image_key,
+        max_length=300,
+        blank=True,
+        help_text="The confusion matrix of the latest evaluation, as a PNG.",
+    )
     training_data = models.JSONField(default=dict, blank=True, help_text="What the version was made from.")
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.IMPORTED)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived")
@@ -55,3 +65,26 @@ class ModelVersion(models.Model):
 
     def __str__(self):
         return f"{self.name} (#{self.pk})"
+
+
+class EmbeddingCache(models.Model):
+    """A photo's embedding by one backbone, so that retraining a head never decodes it again.
+
+    `extractor` is the SHA-256 of what makes the vector: the backbone file's SHA-256, the feature
+    node and the preprocessing spec. `vector` holds little-endian float32 values.
+    """
+
+    extractor = models.CharField(max_length=64)
+    backbone_sha256 = models.CharField(max_length=64)
+    photo_sha256 = models.CharField(max_length=64)
+    dimensions = models.PositiveIntegerField()
+    vector = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["extractor", "photo_sha256"], name="one_embedding_per_photo"),
+        ]
+
+    def __str__(self):
+        return f"embedding of {self.photo_sha256[:12]} by {self.backbone_sha256[:12]}"

@@ -9,7 +9,9 @@ class SpeciesAdmin(admin.ModelAdmin):
     list_display = ["scientific_name", "common_name", "rank", "family", "venomous", "merged_into"]
     list_filter = ["rank", "venomous", "kingdom"]
     search_fields = ["scientific_name", "common_name", "family"]
-    autocomplete_fields = ["merged_into"]
+    # A merge moves sightings and re-derives their identity: it is done on the sightings admin's
+    # "Merge species" page, never by editing this field.
+    readonly_fields = ["merged_into"]
 
 
 @admin.register(Authority)

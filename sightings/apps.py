@@ -7,3 +7,11 @@ class SightingsConfig(AppConfig):
 
     def ready(self):
         from .exports import tasks  # noqa: F401
+
+        from classifier.signals import model_version_activated
+
+        from . import retraining  # registers its Celery tasks
+
+        model_version_activated.connect(
+            retraining.on_model_version_activated, dispatch_uid="sightings.retraining.reclassify"
+        )

@@ -1,0 +1,126 @@
+"""The platform's side of the model lifecycle.
+
+- `verified_examples`: the verified sightings as training photos for `manage.py train_classifier
+  --verified` (settings.CLASSIFIER_VERIFIED_SOURCE names it, so the classifier app stays a leaf).
+- When a model version becomes active, the sightings still needing an ID are classified again by
+  it, in the background. That only ever appends a machine identification: the derivation in
+  sightings.identifications lets any human identification win over machine ones.
+"""
+
+import logging
+
+from celery import shared_task
+from django.db.models import Exists, OuterRef, Q
+
+from classifier.datasets import Example
+from classifier.models import ModelVersion
+
+from .classification import sighting_classify
+from .identifications import HUMAN_SOURCES
+from .models import Classification, Identification, Sighting
+from .storage import storage_read
+from .tasks import RETRY
+
+logger = logging.getLogger(__name__)
+
+QUEUE_CHUNK = 500
+
+
+# --- Training photos --------------------------------------------------------------------------
+
+
+def sightings_verified_for_training():
+    """Verified sightings whose species a human named or confirmed on purpose.
+
+    A sighting counts only when at least one current human identification names its species
+    (or a taxon merged into it) without being a click on the machine's suggestion: a model must
+    not be retrained on its own answers that people merely accepted."""
+    human_support = Identification.objects.filter(
+        sighting=OuterRef("pk"),
+        is_current=True,
+        source__in=HUMAN_SOURCES,
+        from_suggestion=False,
+    ).filter(Q(species=OuterRef("species")) | Q(species__merged_into=OuterRef("species")))
+    return (
+        Sighting.objects.filter(quality_grade=Sighting.QualityGrade.VERIFIED, species__isnull=False)
+        .exclude(status=Sighting.Status.FAILED)
+        .filter(Exists(human_support))
+        .select_related("species")
+        .order_by("created_at", "pk")
+    )
+
+
+def _photo_loader(name):
+    return lambda: storage_read(name=name)
+
+
+def verified_examples() -> list[Example]:
+    """One training photo per verified sighting, labelled with its species' classifier label.
+
+    Photos of one angler on one day form a group, so that several shots of the same catch never
+    end up on both sides of the validation split."""
+    examples = []
+    for sighting in sightings_verified_for_training():
+        day = (sighting.observed_at or sighting.created_at).date().isoformat()
+        examples.append(
+            Example(
+                label=sighting.species.label_key,
+                name=f"sighting {sighting.pk}",
+                load=_photo_loader(sighting.photo.name),
+                group=f"owner {sighting.owner_id} on {day}",
+                sha256=sighting.photo_sha256 or None,
+            )
+        )
+    return examples
+
+
+# --- Re-classification when a version becomes active ------------------------------------------
+
+
+def sightings_needing_reclassification(*, model_version):
+    """Sightings still needing an ID that this version has not classified yet (unreadable photos left out)."""
+    done = Classification.objects.filter(sighting=OuterRef("pk"), model_version=model_version)
+    return (
+        Sighting.objects.filter(quality_grade=Sighting.QualityGrade.NEEDS_ID)
+        .exclude(status=Sighting.Status.FAILED)
+        .exclude(Exists(done))
+        .order_by("created_at", "pk")
+    )
+
+
+def sightings_reclassify_queue(*, model_version) -> int:
+    """Queue one classification per sighting needing an ID; answers how many were queued."""
+    queued = 0
+    ids = list(sightings_needing_reclassification(model_version=model_version).values_list("pk", flat=True))
+    for start in range(0, len(ids), QUEUE_CHUNK):
+        for sighting_id in ids[start : start + QUEUE_CHUNK]:
+            sighting_reclassify_task.delay(str(sighting_id), model_version.pk)
+            queued += 1
+    logger.info("model version %s active: %d sightings needing an ID queued", model_version.pk, queued)
+    return queued
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, **RETRY)
+def sighting_reclassify_task(sighting_id, model_version_id):
+    """Classify one sighting with a version, unless another version has become active meanwhile."""
+    model_version = ModelVersion.objects.filter(pk=model_version_id, is_active=True).first()
+    if model_version is None:
+        return None
+    classification = sighting_classify(sighting_id=sighting_id, model_version=model_version)
+    return classification.pk if classification else None
+
+
+@shared_task
+def sightings_reclassify_task(model_version_id):
+    model_version = ModelVersion.objects.filter(pk=model_version_id, is_active=True).first()
+    if model_version is None:
+        return 0
+    return sightings_reclassify_queue(model_version=model_version)
+
+
+def on_model_version_activated(sender, model_version, **kwargs):
+    """Receiver of classifier.signals.model_version_activated (sent after the commit)."""
+    try:
+        sightings_reclassify_task.delay(model_version.pk)
+    except Exception:  # a broker outage must not undo or fail the activation itself
+        logger.exception("could not queue the re-classification for model version %s", model_version.pk)

@@ -58,7 +58,9 @@ class Backbone:
         return hashlib.sha256(recipe.encode()).hexdigest()
 
 
-def backbone_from_version(*, model_version: ModelVersion, feature_node: str = DEFAULT_FEATURE_NODE) -> Backbone:
+def backbone_from_version(
+    *, model_version: ModelVersion, feature_node: str = DEFAULT_FEATURE_NODE
+) -> Backbone:
     return Backbone(
         model_bytes=model_bytes_read(model_version=model_version),
         preprocessing=dict(model_version.preprocessing),
@@ -73,7 +75,10 @@ def backbone_from_file(
 ) -> Backbone:
     path = Path(path)
     return Backbone(
-        model_bytes=path.read_bytes(), preprocessing=dict(preprocessing), feature_node=feature_node, origin=str(path)
+        model_bytes=path.read_bytes(),
+        preprocessing=dict(preprocessing),
+        feature_node=feature_node,
+        origin=str(path),
     )
 
 
@@ -94,7 +99,9 @@ class _Extractor:
     def __init__(self, backbone: Backbone):
         self.preprocessing = Preprocessing.from_spec(backbone.preprocessing)
         self.session = model_session_create(
-            model_bytes=embedding_model(backbone_bytes=backbone.model_bytes, feature_node=backbone.feature_node),
+            model_bytes=embedding_model(
+                backbone_bytes=backbone.model_bytes, feature_node=backbone.feature_node
+            ),
             preprocessing=self.preprocessing,
         )
 
@@ -148,7 +155,9 @@ def embeddings_get(
     bar.close()
 
     indices = [index for index, digest in digests.items() if digest in found]
-    vectors = np.stack([found[digests[index]] for index in indices]) if indices else np.zeros((0, 0), np.float32)
+    vectors = (
+        np.stack([found[digests[index]] for index in indices]) if indices else np.zeros((0, 0), np.float32)
+    )
     if skipped:
         logger.warning("%d photos skipped: %s", len(skipped), "; ".join(f"{n}: {r}" for n, r in skipped[:5]))
     return EmbeddingSet(

@@ -55,9 +55,9 @@ def evaluation_report(
     order = np.argsort(-scores, axis=1, kind="stable")
     top = order[:, 0]
     top_scores = scores[np.arange(count), top]
-    rejected = np.array(
-        [names[index] == negative_label for index in top], dtype=bool
-    ) | (top_scores < rejection_threshold)
+    rejected = np.array([names[index] == negative_label for index in top], dtype=bool) | (
+        top_scores < rejection_threshold
+    )
     predicted = [negative_label if rejected[i] else names[top[i]] for i in range(count)]
     top3 = [true_labels[i] in {names[j] for j in order[i, :3]} for i in range(count)]
 
@@ -69,7 +69,11 @@ def evaluation_report(
     per_class = {}
     for label in matrix_labels:
         index = position[label]
-        support, predicted_count, hits = int(matrix[index].sum()), int(matrix[:, index].sum()), int(matrix[index, index])
+        support, predicted_count, hits = (
+            int(matrix[index].sum()),
+            int(matrix[:, index].sum()),
+            int(matrix[index, index]),
+        )
         if support == 0 and predicted_count == 0:
             continue
         per_class[label] = {
@@ -119,7 +123,12 @@ def confusion_matrix_png(*, labels: Sequence[str], matrix: Sequence[Sequence[int
         for column in range(len(labels)):
             if values[row, column]:
                 axes.text(
-                    column, row, int(values[row, column]), ha="center", va="center", fontsize=6,
+                    column,
+                    row,
+                    int(values[row, column]),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
                     color="white" if shares[row, column] > 0.5 else "black",
                 )
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="share of the true class")

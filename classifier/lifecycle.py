@@ -25,7 +25,9 @@ def backbone_resolve(
         return backbone_from_version(model_version=demo, feature_node=feature_node)
     for candidate in demo_backbone_candidates():
         if candidate.is_file():
-            return backbone_from_file(path=candidate, preprocessing=DEMO_PREPROCESSING, feature_node=feature_node)
+            return backbone_from_file(
+                path=candidate, preprocessing=DEMO_PREPROCESSING, feature_node=feature_node
+            )
     raise ValueError(
         "no backbone: install the demo model (manage.py install_demo_model) or give --backbone-version / --backbone"
     )

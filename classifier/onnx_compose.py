@@ -65,19 +65,27 @@ def _trunk(model: onnx.ModelProto, feature_node: str) -> tuple[onnx.ModelProto, 
     initializers = [tensor for tensor in graph.initializer if tensor.name in used]
     inputs = [value for value in graph.input if value.name not in initializer_names and value.name in used]
     if len(inputs) != 1:
-        raise ValueError(f"the backbone's feature node depends on {len(inputs)} inputs; expected 1 image input")
+        raise ValueError(
+            f"the backbone's feature node depends on {len(inputs)} inputs; expected 1 image input"
+        )
     batch = inputs[0].type.tensor_type.shape.dim[0]
     batch_dim = batch.dim_value if batch.HasField("dim_value") else (batch.dim_param or "N")
 
     nodes = [*nodes]
     nodes += [
         helper.make_node("GlobalAveragePool", [feature_node], ["embedding/pooled"], name="embedding/pool"),
-        helper.make_node("Cast", ["embedding/pooled"], ["embedding/float"], name="embedding/cast", to=TensorProto.FLOAT),
+        helper.make_node(
+            "Cast", ["embedding/pooled"], ["embedding/float"], name="embedding/cast", to=TensorProto.FLOAT
+        ),
         helper.make_node("Abs", ["embedding/float"], ["embedding/abs"], name="embedding/abs"),
         helper.make_node("Sqrt", ["embedding/abs"], ["embedding/root"], name="embedding/sqrt"),
         helper.make_node("Sign", ["embedding/float"], ["embedding/sign"], name="embedding/sign"),
-        helper.make_node("Mul", ["embedding/sign", "embedding/root"], ["embedding/signed_root"], name="embedding/mul"),
-        helper.make_node("Flatten", ["embedding/signed_root"], [EMBEDDING_OUTPUT], name="embedding/flatten", axis=1),
+        helper.make_node(
+            "Mul", ["embedding/sign", "embedding/root"], ["embedding/signed_root"], name="embedding/mul"
+        ),
+        helper.make_node(
+            "Flatten", ["embedding/signed_root"], [EMBEDDING_OUTPUT], name="embedding/flatten", axis=1
+        ),
     ]
     trunk_graph = helper.make_graph(
         nodes,
@@ -123,18 +131,24 @@ def classifier_compose(*, backbone_bytes: bytes, feature_node: str, head: Linear
         "bias": head.bias.reshape(1, classes),
     }
     for key, value in tensors.items():
-        graph.initializer.append(numpy_helper.from_array(np.asarray(value, dtype=np.float32), f"{HEAD_PREFIX}{key}"))
+        graph.initializer.append(
+            numpy_helper.from_array(np.asarray(value, dtype=np.float32), f"{HEAD_PREFIX}{key}")
+        )
     p = HEAD_PREFIX
     graph.node.extend(
         [
             helper.make_node("Sub", [EMBEDDING_OUTPUT, f"{p}mean"], [f"{p}centered"], name=f"{p}sub"),
             helper.make_node("Div", [f"{p}centered", f"{p}std"], [f"{p}standardized"], name=f"{p}div"),
-            helper.make_node("MatMul", [f"{p}standardized", f"{p}weights"], [f"{p}scores"], name=f"{p}matmul"),
+            helper.make_node(
+                "MatMul", [f"{p}standardized", f"{p}weights"], [f"{p}scores"], name=f"{p}matmul"
+            ),
             helper.make_node("Add", [f"{p}scores", f"{p}bias"], [f"{p}logits"], name=f"{p}add"),
             helper.make_node("Softmax", [f"{p}logits"], [PROBABILITIES_OUTPUT], name=f"{p}softmax", axis=1),
         ]
     )
-    graph.output.append(helper.make_tensor_value_info(PROBABILITIES_OUTPUT, TensorProto.FLOAT, [batch_dim, classes]))
+    graph.output.append(
+        helper.make_tensor_value_info(PROBABILITIES_OUTPUT, TensorProto.FLOAT, [batch_dim, classes])
+    )
     graph.name = graph.name.replace("-embedding", "-classifier")
     onnx.checker.check_model(model)
     return model.SerializeToString()
@@ -176,7 +190,9 @@ def model_to_float32(*, model_bytes: bytes) -> bytes:
                 attribute.i = TensorProto.FLOAT
             if attribute.type == onnx.AttributeProto.TENSOR and attribute.t.data_type == TensorProto.FLOAT16:
                 attribute.t.CopyFrom(
-                    numpy_helper.from_array(numpy_helper.to_array(attribute.t).astype(np.float32), attribute.t.name)
+                    numpy_helper.from_array(
+                        numpy_helper.to_array(attribute.t).astype(np.float32), attribute.t.name
+                    )
                 )
     onnx.checker.check_model(model)
     return model.SerializeToString()

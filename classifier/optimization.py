@@ -111,8 +111,11 @@ def model_quantize_int8(
     head_nodes = [node.name for node in model.graph.node if node.name.startswith(HEAD_PREFIX)]
 
     reader = _PhotoReader(
-        examples=calibration_examples, preprocessing=parsed, input_name=input_name,
-        max_pixels=max_pixels, progress=progress,
+        examples=calibration_examples,
+        preprocessing=parsed,
+        input_name=input_name,
+        max_pixels=max_pixels,
+        progress=progress,
     )
     with tempfile.TemporaryDirectory() as folder:
         source, target = Path(folder) / "fp32.onnx", Path(folder) / "int8.onnx"

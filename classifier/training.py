@@ -187,7 +187,9 @@ def classifier_train(
     if len(counts) < 2:
         raise ValueError(f"at least two classes are needed, got {', '.join(counts) or 'none'}")
 
-    embeddings = embeddings_get(backbone=backbone, examples=examples, max_pixels=max_pixels, progress=progress)
+    embeddings = embeddings_get(
+        backbone=backbone, examples=examples, max_pixels=max_pixels, progress=progress
+    )
     kept = [examples[index] for index in embeddings.indices]
     labels = [example.label for example in kept]
     kept_counts = Counter(labels)

@@ -93,7 +93,14 @@ class TestReclassifyOnActivation:
             )
 
     def test_needs_id_sightings_are_classified_again_and_humans_keep_the_last_word(
-        self, angler, other_angler, moderator, color_model, bass, walleye, eager_tasks,
+        self,
+        angler,
+        other_angler,
+        moderator,
+        color_model,
+        bass,
+        walleye,
+        eager_tasks,
         django_capture_on_commit_callbacks,
     ):
         machine_only = classified_sighting(angler)

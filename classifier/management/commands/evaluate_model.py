@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from classifier.datasets import groups_manifest_read, image_folder_examples
+from classifier.datasets import image_folder_examples
 from classifier.evaluation import model_version_evaluate, model_version_report_save
 from classifier.lifecycle import examples_held_out, model_version_pick
 
@@ -23,7 +23,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--held-out", action="store_true", help="Only the photos of the version's own validation split."
         )
-        parser.add_argument("--save", action="store_true", help="Store the report and confusion matrix on the version.")
+        parser.add_argument(
+            "--save", action="store_true", help="Store the report and confusion matrix on the version."
+        )
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **options):
@@ -48,7 +50,9 @@ class Command(BaseCommand):
         write(f"{version}: {report['examples']} photos ({report['skipped']} unreadable)")
         write(f"top-1 accuracy    {report['top1_accuracy']:.4f}")
         write(f"top-3 accuracy    {report['top3_accuracy']:.4f}")
-        write(f"decision accuracy {report['decision_accuracy']:.4f} (threshold {version.rejection_threshold:.3f})")
+        write(
+            f"decision accuracy {report['decision_accuracy']:.4f} (threshold {version.rejection_threshold:.3f})"
+        )
         if report["negative_rejection_rate"] is not None:
             write(f"{version.negative_label} photos rejected: {report['negative_rejection_rate']:.4f}")
         if report["false_rejection_rate"] is not None:

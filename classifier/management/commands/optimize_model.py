@@ -21,10 +21,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--version", "--model-version", dest="version", type=int, metavar="ID")
-        parser.add_argument("--calibration", action="append", required=True, metavar="DIR", help="Repeatable.")
+        parser.add_argument(
+            "--calibration", action="append", required=True, metavar="DIR", help="Repeatable."
+        )
         parser.add_argument("--calibration-count", type=int, default=DEFAULT_CALIBRATION_COUNT)
-        parser.add_argument("--images", action="append", default=[], metavar="DIR", help="Evaluate on these too.")
-        parser.add_argument("--held-out", action="store_true", help="Evaluate on the version's validation split only.")
+        parser.add_argument(
+            "--images", action="append", default=[], metavar="DIR", help="Evaluate on these too."
+        )
+        parser.add_argument(
+            "--held-out", action="store_true", help="Evaluate on the version's validation split only."
+        )
         parser.add_argument("--level", choices=["basic", "extended"], default="extended")
         parser.add_argument("--no-progress", action="store_true")
 
@@ -33,10 +39,14 @@ class Command(BaseCommand):
             version = model_version_pick(
                 version_id=options["version"], exclude_sources=[ModelVersion.Source.OPTIMIZED]
             )
-            calibration = image_folder_examples(roots=options["calibration"], negative_label=version.negative_label)
+            calibration = image_folder_examples(
+                roots=options["calibration"], negative_label=version.negative_label
+            )
             evaluation = None
             if options["images"]:
-                evaluation = image_folder_examples(roots=options["images"], negative_label=version.negative_label)
+                evaluation = image_folder_examples(
+                    roots=options["images"], negative_label=version.negative_label
+                )
                 if options["held_out"]:
                     evaluation = examples_held_out(model_version=version, examples=evaluation)
             result = model_version_optimize(
@@ -51,7 +61,9 @@ class Command(BaseCommand):
         except (OSError, ValueError) as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Registered {result.optimized} and {result.quantized}, not active.")
-        self.stdout.write(f"{'variant':16} {'size':>10} {'vs fp32':>8} {'latency':>10} {'top-1':>7} {'delta':>7}")
+        self.stdout.write(
+            f"{'variant':16} {'size':>10} {'vs fp32':>8} {'latency':>10} {'top-1':>7} {'delta':>7}"
+        )
         for key, entry in result.comparison.items():
             top1 = entry.get("top1_accuracy")
             delta = entry.get("top1_delta_vs_original")

@@ -24,17 +24,27 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--images", action="append", default=[], metavar="DIR", help="Repeatable.")
-        parser.add_argument("--groups", metavar="MANIFEST.csv", help="path,group CSV: near-duplicates share a group.")
         parser.add_argument(
-            "--verified", action="store_true", help="Add the verified sightings (settings.CLASSIFIER_VERIFIED_SOURCE)."
+            "--groups", metavar="MANIFEST.csv", help="path,group CSV: near-duplicates share a group."
         )
-        parser.add_argument("--backbone-version", type=int, metavar="ID", help="Default: the installed demo model.")
-        parser.add_argument("--backbone", metavar="FILE", help="An ONNX file with the demo preprocessing instead.")
+        parser.add_argument(
+            "--verified",
+            action="store_true",
+            help="Add the verified sightings (settings.CLASSIFIER_VERIFIED_SOURCE).",
+        )
+        parser.add_argument(
+            "--backbone-version", type=int, metavar="ID", help="Default: the installed demo model."
+        )
+        parser.add_argument(
+            "--backbone", metavar="FILE", help="An ONNX file with the demo preprocessing instead."
+        )
         parser.add_argument("--feature-node", default=DEFAULT_FEATURE_NODE)
         parser.add_argument("--name", default="", help="Default: 'head on <backbone>, <date>'.")
         parser.add_argument("--negative-label", default="not_fish")
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-        parser.add_argument("--validation", type=float, default=DEFAULT_VALIDATION_FRACTION, help="Held-out share.")
+        parser.add_argument(
+            "--validation", type=float, default=DEFAULT_VALIDATION_FRACTION, help="Held-out share."
+        )
         parser.add_argument(
             "--false-rejection-rate",
             type=float,

@@ -47,16 +47,26 @@ class TestEvaluationReport:
         )
         truths = ["a", "a", "b", "c", "not_fish", "not_fish"]
         return evaluation_report(
-            scores=scores, names=self.names, true_labels=truths, negative_label="not_fish", rejection_threshold=threshold
+            scores=scores,
+            names=self.names,
+            true_labels=truths,
+            negative_label="not_fish",
+            rejection_threshold=threshold,
         )
 
     def test_accuracy_top3_and_per_class(self):
         report = self.report()
         assert report["top1_accuracy"] == pytest.approx(3 / 6, abs=1e-4)
         assert report["top3_accuracy"] == pytest.approx(5 / 6, abs=1e-4)  # the last not_fish is 4th
-        assert report["per_class"]["a"] == {"precision": pytest.approx(1 / 3, abs=1e-4), "recall": 0.5, "support": 2}
+        assert report["per_class"]["a"] == {
+            "precision": pytest.approx(1 / 3, abs=1e-4),
+            "recall": 0.5,
+            "support": 2,
+        }
         assert report["per_class"]["c"]["recall"] == 0.0
-        matrix = dict(zip(report["confusion_matrix"]["labels"], report["confusion_matrix"]["matrix"], strict=True))
+        matrix = dict(
+            zip(report["confusion_matrix"]["labels"], report["confusion_matrix"]["matrix"], strict=True)
+        )
         assert report["confusion_matrix"]["labels"][-1] == "not_fish"
         assert matrix["a"] == [1, 1, 0, 0] and matrix["not_fish"] == [1, 0, 0, 1]
         assert report["negative_rejection_rate"] == 0.5
@@ -117,8 +127,14 @@ class TestCommands:
         roots = tiny_backbone.image_folder(tmp_path / "fish", per_class=8, flat_negatives=True)
         images = [arg for root in roots for arg in ("--images", str(root))]
         output = self.call(
-            "train_classifier", *images, "--backbone-version", str(tiny_backbone_version.pk),
-            "--feature-node", tiny_backbone.FEATURE_NODE, "--name", "colour head",
+            "train_classifier",
+            *images,
+            "--backbone-version",
+            str(tiny_backbone_version.pk),
+            "--feature-node",
+            tiny_backbone.FEATURE_NODE,
+            "--name",
+            "colour head",
         )
         trained = ModelVersion.objects.get(name="colour head")
         assert "not active" in output and "top-1" in output
@@ -134,11 +150,19 @@ class TestCommands:
         assert ModelVersion.objects.filter(parent=trained, source=ModelVersion.Source.OPTIMIZED).count() == 2
 
     def test_verified_photos_come_from_the_configured_source(self, tiny_backbone_version, tmp_path, settings):
-        settings.CLASSIFIER_VERIFIED_SOURCE = "tests.classifier.training.test_evaluation_and_optimization.verified"
+        settings.CLASSIFIER_VERIFIED_SOURCE = (
+            "tests.classifier.training.test_evaluation_and_optimization.verified"
+        )
         verified.root = tmp_path
         self.call(
-            "train_classifier", "--verified", "--backbone-version", str(tiny_backbone_version.pk),
-            "--feature-node", tiny_backbone.FEATURE_NODE, "--name", "verified head",
+            "train_classifier",
+            "--verified",
+            "--backbone-version",
+            str(tiny_backbone_version.pk),
+            "--feature-node",
+            tiny_backbone.FEATURE_NODE,
+            "--name",
+            "verified head",
         )
         trained = ModelVersion.objects.get(name="verified head")
         assert trained.training_data["source"] == "verified sightings"

@@ -28,7 +28,9 @@ class TestGraphs:
         backbone.graph.output.append(onnx.helper.make_tensor_value_info(tiny_backbone.FEATURE_NODE, 10, None))
         feature = run(backbone.SerializeToString(), tensor, tiny_backbone.FEATURE_NODE).astype(np.float32)
         pooled = feature.mean(axis=(2, 3))
-        cut = embedding_model(backbone_bytes=tiny_backbone.backbone_bytes(), feature_node=tiny_backbone.FEATURE_NODE)
+        cut = embedding_model(
+            backbone_bytes=tiny_backbone.backbone_bytes(), feature_node=tiny_backbone.FEATURE_NODE
+        )
         embedding = run(cut, tensor, "embedding")
         assert embedding.shape == (1, tiny_backbone.CHANNELS) and embedding.dtype == np.float32
         np.testing.assert_allclose(embedding, np.sqrt(pooled), rtol=2e-3, atol=2e-3)
@@ -47,21 +49,32 @@ class TestGraphs:
             bias=np.array([0.1, -0.2, 0.3], np.float32),
         )
         backbone = tiny_backbone.backbone_bytes()
-        composed = classifier_compose(backbone_bytes=backbone, feature_node=tiny_backbone.FEATURE_NODE, head=head)
-        embedding = run(embedding_model(backbone_bytes=backbone, feature_node=tiny_backbone.FEATURE_NODE), tensor, "embedding")
+        composed = classifier_compose(
+            backbone_bytes=backbone, feature_node=tiny_backbone.FEATURE_NODE, head=head
+        )
+        embedding = run(
+            embedding_model(backbone_bytes=backbone, feature_node=tiny_backbone.FEATURE_NODE),
+            tensor,
+            "embedding",
+        )
         probabilities = run(composed, tensor, "probabilities")
         assert probabilities.shape == (1, 3)
         np.testing.assert_allclose(probabilities, head.probabilities(embedding), atol=1e-5)
         assert probabilities.sum() == pytest.approx(1.0, abs=1e-5)
 
     def test_float32_copy_computes_the_same_in_float32(self, tensor):
-        cut = embedding_model(backbone_bytes=tiny_backbone.backbone_bytes(), feature_node=tiny_backbone.FEATURE_NODE)
+        cut = embedding_model(
+            backbone_bytes=tiny_backbone.backbone_bytes(), feature_node=tiny_backbone.FEATURE_NODE
+        )
         converted = model_to_float32(model_bytes=cut)
         graph = onnx.load_model_from_string(converted).graph
         assert all(t.data_type == onnx.TensorProto.FLOAT for t in graph.initializer)
         assert graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
         np.testing.assert_allclose(
-            run(converted, tensor.astype(np.float32), "embedding"), run(cut, tensor, "embedding"), rtol=1e-2, atol=1e-2
+            run(converted, tensor.astype(np.float32), "embedding"),
+            run(cut, tensor, "embedding"),
+            rtol=1e-2,
+            atol=1e-2,
         )
 
     def test_an_unknown_feature_node_is_named(self):
@@ -75,7 +88,10 @@ class TestImageFolders:
         (tmp_path / "fish" / "notes.txt").write_text("not a photo")
         examples = image_folder_examples(roots=roots)
         assert examples_count(examples=examples) == {
-            "esox_lucius": 3, "micropterus_salmoides": 3, "not_fish": 3, "sander_vitreus": 3,
+            "esox_lucius": 3,
+            "micropterus_salmoides": 3,
+            "not_fish": 3,
+            "sander_vitreus": 3,
         }
         assert all(example.load()[:4] == b"\x89PNG" for example in examples)
 

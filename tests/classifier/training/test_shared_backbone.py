@@ -39,7 +39,9 @@ def test_a_head_on_squeezenet_recognises_held_out_photos(shared_data):
     )
     version = result.model_version
     assert version.labels == [*CLASSES, "not_fish"]
-    assert version.preprocessing["dtype"] == "float16" and version.training_data["embedding_dimensions"] == 512
+    assert (
+        version.preprocessing["dtype"] == "float16" and version.training_data["embedding_dimensions"] == 512
+    )
 
     report = model_version_evaluate(
         model_version=version, examples=examples(shared_data, 20, 30), max_pixels=settings.PHOTO_MAX_PIXELS

@@ -3,7 +3,6 @@
 import numpy as np
 import onnxruntime as ort
 import pytest
-from django.conf import settings
 
 from classifier.datasets import Example, image_folder_examples
 from classifier.embeddings import embeddings_get
@@ -55,7 +54,9 @@ class TestClassifierTrain:
         with version.report_image.open("rb") as handle:
             assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
 
-    def test_the_registered_model_classifies_photos_as_the_platform_does(self, tiny_backbone_spec, photo_folder):
+    def test_the_registered_model_classifies_photos_as_the_platform_does(
+        self, tiny_backbone_spec, photo_folder
+    ):
         version = train(image_folder_examples(roots=[photo_folder]), tiny_backbone_spec).model_version
         rng = np.random.default_rng(99)
         for label, colour in tiny_backbone.COLOURS.items():
@@ -92,7 +93,8 @@ class TestClassifierTrain:
             raise AssertionError("a cached photo was decoded again")
 
         cached = [
-            Example(label=e.label, name=e.name, load=never_loaded, group=e.group, sha256=e.digest()) for e in examples
+            Example(label=e.label, name=e.name, load=never_loaded, group=e.group, sha256=e.digest())
+            for e in examples
         ]
         second = train(cached, tiny_backbone_spec)
         assert second.timings == {**second.timings, "embeddings_computed": 0, "embeddings_cached": 40}
@@ -153,7 +155,10 @@ class TestRejectionThreshold:
     def test_zero_when_the_negative_class_already_rejects_enough(self):
         probabilities = np.array([[0.1, 0.1, 0.8], [0.9, 0.05, 0.05]])
         chosen = rejection_threshold_choose(
-            probabilities=probabilities, true_labels=["a", "a"], classes=self.classes,
-            negative_label="not_fish", false_rejection_rate=0.02,
+            probabilities=probabilities,
+            true_labels=["a", "a"],
+            classes=self.classes,
+            negative_label="not_fish",
+            false_rejection_rate=0.02,
         )
         assert chosen["threshold"] == 0.0

@@ -56,7 +56,9 @@ def backbone_bytes(seed=3):
         "conv10_w_0": rng.normal(0, 0.2, size=(IMAGENET_LIKE_CLASSES, CHANNELS, 1, 1)),
         "conv10_b_0": np.zeros(IMAGENET_LIKE_CLASSES),
     }
-    initializers = [numpy_helper.from_array(np.asarray(value, np.float16), name) for name, value in weights.items()]
+    initializers = [
+        numpy_helper.from_array(np.asarray(value, np.float16), name) for name, value in weights.items()
+    ]
     nodes = [
         helper.make_node("Conv", ["data_0", "conv1_w_0", "conv1_b_0"], ["conv1_1"], pads=[1, 1, 1, 1]),
         helper.make_node("Relu", ["conv1_1"], ["conv1_2"]),
@@ -70,13 +72,18 @@ def backbone_bytes(seed=3):
         helper.make_node("Softmax", ["pool10_1"], ["softmaxout_1"]),
     ]
     weight_inputs = [
-        helper.make_tensor_value_info(tensor.name, TensorProto.FLOAT16, list(tensor.dims)) for tensor in initializers
+        helper.make_tensor_value_info(tensor.name, TensorProto.FLOAT16, list(tensor.dims))
+        for tensor in initializers
     ]
     graph = helper.make_graph(
         nodes,
         "tiny-squeezenet",
         [helper.make_tensor_value_info("data_0", TensorProto.FLOAT16, [1, 3, SIZE, SIZE]), *weight_inputs],
-        [helper.make_tensor_value_info("softmaxout_1", TensorProto.FLOAT16, [1, IMAGENET_LIKE_CLASSES, 1, 1])],
+        [
+            helper.make_tensor_value_info(
+                "softmaxout_1", TensorProto.FLOAT16, [1, IMAGENET_LIKE_CLASSES, 1, 1]
+            )
+        ],
         initializer=initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 7)], producer_name="tests")

@@ -134,6 +134,7 @@ if AWS_STORAGE_BUCKET_NAME:
             "signature_version": "s3v4",
             # Fail fast when the store is down: the request answers 503, the task retries later.
             "client_config": BotoConfig(
+                signature_version="s3v4",
                 connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=3),
                 read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=20),
                 retries={"max_attempts": env.int("AWS_S3_MAX_ATTEMPTS", default=2), "mode": "standard"},

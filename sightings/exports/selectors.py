@@ -117,7 +117,6 @@ def _annotated(queryset, *, people):
         latitude=Func(F("location"), function="ST_Y", output_field=FloatField()),
         longitude=Func(F("location"), function="ST_X", output_field=FloatField()),
         top_label=Subquery(top.values("label")[:1]),
-        top_score=Subquery(top.values("score")[:1]),
         model_version_name=Subquery(top.values("classification__model_version__name")[:1]),
     )
     if people:

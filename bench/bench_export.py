@@ -14,13 +14,10 @@ the embedded SpatiaLite default (no COPY there).
 import argparse
 import os
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import django_setup, throwaway_database  # noqa: E402  (puts the project on sys.path)
 STEPS = (100_000, 300_000, 1_000_000, 3_000_000, 10_000_000)
 
 
@@ -29,21 +26,6 @@ def arguments():
     parser.add_argument("--database-url", default="", help="postgis://... ; default: SpatiaLite")
     parser.add_argument("--rows", type=int, default=1_000_000)
     return parser.parse_args()
-
-
-def django_setup(database_url):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
-    os.environ["DJANGO_ENV_FILE"] = os.devnull
-    os.environ["DJANGO_LOG_LEVEL"] = "WARNING"
-    os.environ.pop("AWS_STORAGE_BUCKET_NAME", None)
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    import django
-
-    django.setup()
 
 
 def rss_bytes():
@@ -196,18 +178,12 @@ def copy_same_query(researcher):
 
 def main():
     options = arguments()
-    django_setup(options.database_url)
+    django_setup(database_url=options.database_url)
     import resource
 
     from django.db import connection
 
-    temporary = None
-    if connection.vendor == "sqlite":
-        temporary = tempfile.NamedTemporaryFile(prefix="bench-export-", suffix=".sqlite3", delete=False)
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = temporary.name
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
+    with throwaway_database(prefix="bench-export-"):
         owner, researcher, species, version = fixtures()
         steps = [step for step in STEPS if step < options.rows] + [options.rows]
         print(f"database: {connection.vendor} ({connection.settings_dict['ENGINE']}); storage: local signed URLs")
@@ -228,11 +204,6 @@ def main():
                 line += " | n/a | n/a | n/a"
             print(line, flush=True)
         print(f"max RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-    finally:
-        connection.close()
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
-        if temporary is not None:
-            Path(temporary.name).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -11,18 +11,14 @@ figures include the whole admin: session, permissions, filters, count, page rend
 """
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import django_setup, throwaway_database  # noqa: E402  (puts the project on sys.path)
 
 BATCH = 5000
 
@@ -34,27 +30,6 @@ def arguments():
     parser.add_argument("--requests", type=int, default=15, help="timed requests per page")
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()
-
-
-def django_setup(database_url):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
-    os.environ["DJANGO_ENV_FILE"] = os.devnull
-    os.environ["DJANGO_LOG_LEVEL"] = "WARNING"
-    os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "False"
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
 
 
 def data_create(count, rng):
@@ -147,19 +122,14 @@ def timed(client, url, params, requests):
 
 def main():
     args = arguments()
-    django_setup(args.database_url)
+    django_setup(database_url=args.database_url)
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, setup_test_environment
     from django.urls import reverse
 
     setup_test_environment()
-    if connection.vendor == "sqlite":
-        temporary = tempfile.NamedTemporaryFile(prefix="bench-moderation-", suffix=".sqlite3", delete=False)
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = temporary.name
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
+    with throwaway_database(prefix="bench-moderation-"):
         rng = random.Random(args.seed)
         started = time.perf_counter()
         moderator, species, region = data_create(args.sightings, rng)
@@ -187,8 +157,6 @@ def main():
             with CaptureQueriesContext(connection) as captured:
                 client.get(url, params)
             print(f"| {label} | {p50:.0f} ms | {worst:.0f} ms | {len(captured.captured_queries)} |")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
 
 
 if __name__ == "__main__":

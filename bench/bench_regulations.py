@@ -10,17 +10,12 @@ touched. Without --database-url it runs on the embedded SpatiaLite default.
 
 import argparse
 import math
-import os
 import random
 import statistics
-import sys
-import tempfile
 import time
 from datetime import date
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import django_setup, throwaway_database  # noqa: E402  (puts the project on sys.path)
 
 
 def arguments():
@@ -31,20 +26,6 @@ def arguments():
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()
-
-
-def django_setup(database_url):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
-    os.environ["DJANGO_ENV_FILE"] = os.devnull
-    os.environ["DJANGO_LOG_LEVEL"] = "WARNING"
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    import django
-
-    django.setup()
 
 
 def outline(cx, cy, radius, vertices, rng):
@@ -132,19 +113,13 @@ def figures(durations):
 
 def main():
     options = arguments()
-    django_setup(options.database_url)
+    django_setup(database_url=options.database_url)
     from django.contrib.gis.geos import Point
     from django.db import connection
 
     from regulations.selectors import regions_containing, regulations_for
 
-    temporary = None
-    if connection.vendor == "sqlite":
-        temporary = tempfile.NamedTemporaryFile(prefix="bench-regulations-", suffix=".sqlite3", delete=False)
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = temporary.name
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
+    with throwaway_database(prefix="bench-regulations-"):
         rng = random.Random(options.seed)
         started = time.perf_counter()
         species, extent, count = regions_create(options.regions, options.vertices, rng)
@@ -168,10 +143,6 @@ def main():
         print(f"queries: {len(points)} random points, {hits}/{min(200, len(points))} of a sample inside a region")
         print(f"regions_containing: {figures(regions)}")
         print(f"regulations_for:    {figures(lookups)}")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
-        if temporary is not None:
-            Path(temporary.name).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import ROOT, django_setup, throwaway_database  # noqa: E402  (puts the project on sys.path)
 
 
 def arguments():
@@ -34,19 +33,6 @@ def arguments():
     parser.add_argument("--seed", type=int, default=20240611)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     return parser.parse_args()
-
-
-def django_setup(media_root):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
-    os.environ["DJANGO_ENV_FILE"] = os.devnull
-    os.environ["DJANGO_LOG_LEVEL"] = "WARNING"
-    os.environ["DJANGO_MEDIA_ROOT"] = str(media_root)
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.pop("CELERY_BROKER_URL", None)
-    import django
-
-    django.setup()
 
 
 def run(args):
@@ -210,16 +196,9 @@ def main():
     if not (args.data / "fish").is_dir():
         sys.exit(f"{args.data}: no fish/ folder (set --data or CATCHLOG_SHARED_DIR)")
     with tempfile.TemporaryDirectory(prefix="bench-training-") as folder:
-        django_setup(Path(folder) / "media")
-        from django.db import connection
-
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = str(Path(folder) / "bench.sqlite3")
-        old_name = connection.settings_dict["NAME"]
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-        try:
+        django_setup(media_root=Path(folder) / "media")
+        with throwaway_database(prefix="bench-training-"):
             figures = run(args)
-        finally:
-            connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
     show(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))

@@ -1,7 +1,6 @@
 """At least forty bad files and requests: each a 400 naming the field, nothing stored, nothing crashed."""
 
 import http.server
-import io
 import threading
 import time
 

@@ -56,7 +56,9 @@ class SightingViewSet(
         return SightingSerializer(sighting_detail(sighting=sighting, viewer=self.request.user)).data
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        """One's own sightings (moderators too: the queue is the admin's)."""
+        own = self.get_queryset().filter(owner=request.user)
+        page = self.paginate_queryset(self.filter_queryset(own))
         return self.get_paginated_response([self.present(sighting) for sighting in page])
 
     def retrieve(self, request, *args, **kwargs):

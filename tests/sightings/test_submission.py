@@ -159,6 +159,7 @@ def test_anglers_see_and_edit_only_their_own_sightings(api, other_angler):
 
     listed = [item["id"] for item in api.get(URL).json()["results"]]
     assert listed == [mine]
+    assert [item["id"] for item in other.get(URL).json()["results"]] == [theirs]
     assert api.get(f"{URL}{theirs}/").status_code == 404
     assert api.patch(f"{URL}{theirs}/", {"notes": "mine now"}, format="json").status_code == 404
     response = api.patch(f"{URL}{mine}/", {"notes": "a fine fish", "geoprivacy": "private"}, format="json")
@@ -218,3 +219,10 @@ def test_others_cannot_identify_a_sighting(api, other_angler, researcher, color_
     for user in (other_angler, researcher):
         response = token_client(user).post(f"{URL}{sighting_id}/identifications/", {"species": species}, format="json")
         assert response.status_code == 404
+
+
+def test_moderators_read_any_sighting_but_list_only_their_own(api, moderator):
+    sighting_id = submit(api, factories.photo_bytes()).json()["id"]
+    client = token_client(moderator)
+    assert client.get(f"{URL}{sighting_id}/").status_code == 200
+    assert client.get(URL).json()["results"] == []

@@ -239,6 +239,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sightings.tasks.sightings_requeue_stuck",
         "schedule": timedelta(seconds=env.int("REQUEUE_STUCK_EVERY_SECONDS", default=120)),
     },
+    "sweep-orphaned-photos": {
+        "task": "sightings.tasks.photos_orphaned_sweep",
+        "schedule": timedelta(hours=6),
+    },
 }
 # Sightings pending longer than this are queued again by the periodic job.
 SIGHTING_PENDING_REQUEUE_AFTER = timedelta(

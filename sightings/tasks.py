@@ -10,6 +10,7 @@ from classifier.selectors import model_version_active
 
 from .classification import sighting_classify
 from .errors import StorageUnavailable
+from .maintenance import photos_orphaned_delete
 from .models import Sighting
 from .photos import sighting_publish_photo
 
@@ -58,3 +59,9 @@ def sightings_requeue_stuck():
     if pending:
         logger.info("re-queued %d pending sightings", len(pending))
     return len(pending)
+
+
+@shared_task
+def photos_orphaned_sweep():
+    """Remove photos that an outage left without a row (see sightings.maintenance)."""
+    return len(photos_orphaned_delete())

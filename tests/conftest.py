@@ -1,8 +1,6 @@
 """Fixtures shared by the whole suite: roles, clients, the tiny classifier and the real services."""
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -15,6 +13,7 @@ from rest_framework.test import APIClient
 from config.celery_app import app as celery_app
 from regulations.models import Species
 from tests import factories
+from tests.stack import Process
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("CATCHLOG_SHARED_DIR", ROOT.parent / "shared")) / "data"
@@ -132,44 +131,15 @@ def eager_tasks():
 # --- A real Celery worker on Redis, against the test database ---------------------------------
 
 
-class Worker:
-    def __init__(self, env):
-        self.env = env
-        self.process = None
-        self.log = ROOT / "test-artifacts" / "celery-worker.log"
-
-    def start(self):
-        self.log.parent.mkdir(exist_ok=True)
-        handle = open(self.log, "ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "config", "worker",
-                "--loglevel=INFO", "--concurrency=1", "--pool=prefork",
-                "--without-gossip", "--without-mingle", "--hostname", f"test-{os.getpid()}@%h",
-            ],
-            cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the Celery worker exited; see {self.log}")
-            if celery_app.control.ping(timeout=0.5, destination=[f"test-{os.getpid()}@{os.uname().nodename}"]):
-                return
-        raise RuntimeError(f"the Celery worker did not answer within 60 s; see {self.log}")
-
-    def kill(self):
-        """SIGKILL the whole worker (main process and pool children), as a crash would."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+def worker_answering(process, hostname, *, timeout=60):
+    """Wait until a started worker answers a ping (tests.stack.Process has the process)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.running():
+            raise RuntimeError(f"the Celery worker exited; see {process.log}")
+        if celery_app.control.ping(timeout=0.5, destination=[hostname]):
+            return process
+    raise RuntimeError(f"the Celery worker did not answer within {timeout} s; see {process.log}")
 
 
 @pytest.fixture(scope="session")
@@ -185,8 +155,14 @@ def celery_worker(django_db_setup, django_db_blocker):
     env["DATABASE_URL"] = f"postgis://postgres@127.0.0.1:5432/{test_database}"
     env["CLASSIFIER_INTRA_OP_THREADS"] = "1"
     celery_app.control.purge()
-    worker = Worker(env)
-    worker.start()
+    name = f"test-{os.getpid()}"
+    worker = Process(
+        "celery-worker",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=1",
+         "--pool=prefork", "--without-gossip", "--without-mingle", "--hostname", f"{name}@%h"],
+        env,
+    )
+    worker_answering(worker.start(), f"{name}@{os.uname().nodename}")
     yield worker
     worker.stop()
 

@@ -9,31 +9,20 @@ For each photo kind (12-megapixel phone JPEGs, small photos) it measures, on one
 Run: .venv/bin/python bench/bench_pipeline.py [--photos 40] [--threads 2] [--model tiny]
          [--database-url postgis://postgres@127.0.0.1:5432/catchlog_bench]
 The SqueezeNet backbone in ../shared/data/backbone is used when present (--model squeezenet),
-else a tiny ONNX model. It uses a throw-away SpatiaLite database (or the database named, which it
-empties first) and media folder.
+else a tiny ONNX model. It works in a throw-away database (test_<name> on PostgreSQL, a temporary file on
+SpatiaLite) and media folder.
 """
 
 import argparse
 import io
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="catchlog-bench-"))
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_SECRET_KEY": "bench",
-        "DJANGO_ENV_FILE": os.devnull,
-        "DJANGO_MEDIA_ROOT": str(WORK / "media"),
-        "DJANGO_LOG_LEVEL": "WARNING",
-    }
-)
+from harness import ROOT, django_setup, throwaway_database  # noqa: E402  (puts the project on sys.path)
+
 SHARED = Path(os.environ.get("CATCHLOG_SHARED_DIR", ROOT.parent / "shared")) / "data"
 
 
@@ -154,30 +143,26 @@ def main():
     parser.add_argument("--photos", type=int, default=40)
     parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (one worker)")
     parser.add_argument("--model", choices=["auto", "squeezenet", "tiny"], default="auto")
-    parser.add_argument("--database-url", default=f"spatialite:///{WORK / 'bench.sqlite3'}")
+    parser.add_argument("--database-url", default="", help="postgis://... ; default: SpatiaLite")
     args = parser.parse_args()
-    os.environ["DATABASE_URL"] = args.database_url
     os.environ["CLASSIFIER_INTRA_OP_THREADS"] = str(args.threads)
     kind = args.model
     if kind == "auto":
         kind = "squeezenet" if (SHARED / "backbone" / "SqueezeNet_fp16.onnx").exists() else "tiny"
 
-    import django
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as folder:
+        django_setup(database_url=args.database_url, media_root=Path(folder) / "media")
+        from django.contrib.auth.models import User
 
-    django.setup()
-    from django.contrib.auth.models import User
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("flush", interactive=False, verbosity=0)
-    owner = User.objects.create_user("bench")
-    print(f"database: {args.database_url.split(':')[0]}")
-    model_version = register_model(kind)
-    print(f"model: {model_version.name}; intra-op threads: {args.threads}; cores: {os.cpu_count()}")
-    phone = [phone_jpeg(seed) for seed in range(args.photos)]
-    print(f"phone JPEG: 4000x3000, mean {statistics.mean(map(len, phone)) / 1e6:.1f} MB")
-    measure("12 MP phone JPEG", phone, model_version, owner)
-    measure("small photos", small_photos(args.photos), model_version, owner)
+        with throwaway_database(prefix="bench-pipeline-") as connection:
+            owner = User.objects.create_user("bench")
+            print(f"database: {connection.vendor}")
+            model_version = register_model(kind)
+            print(f"model: {model_version.name}; intra-op threads: {args.threads}; cores: {os.cpu_count()}")
+            phone = [phone_jpeg(seed) for seed in range(args.photos)]
+            print(f"phone JPEG: 4000x3000, mean {statistics.mean(map(len, phone)) / 1e6:.1f} MB")
+            measure("12 MP phone JPEG", phone, model_version, owner)
+            measure("small photos", small_photos(args.photos), model_version, owner)
 
 
 if __name__ == "__main__":

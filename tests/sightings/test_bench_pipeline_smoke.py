@@ -1,0 +1,16 @@
+"""bench/bench_pipeline.py runs, small, and prints its three figures (never asserting speed)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_pipeline_bench_runs_small_and_prints_figures():
+    command = [sys.executable, str(ROOT / "bench" / "bench_pipeline.py"), "--photos", "2", "--model", "tiny"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for kind in ("12 MP phone JPEG", "small photos"):
+        line = next(line for line in done.stdout.splitlines() if line.startswith(kind))
+        assert "floor" in line and "script" in line and "task" in line and "task p50" in line

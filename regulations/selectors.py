@@ -8,6 +8,7 @@ from django.contrib.gis.geos import Point
 from django.db import connections, router
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
 
 from regulations import wording
 from regulations.dayspecs import day_spec_describe, period_occurrence
@@ -69,8 +70,23 @@ def species_get_by_key(*, key: str) -> Species | None:
         return None
     if key.isdigit():
         return Species.objects.filter(pk=int(key)).first()
-    name = key.replace("_", " ")
-    return Species.objects.filter(scientific_name__iexact=name).first()
+    return Species.objects.filter(scientific_name__iexact=_label_name(key)).first()
+
+
+def species_by_labels(*, labels) -> dict[str, Species | None]:
+    """The species each classifier label (a snake_case scientific name) names, in one query."""
+    names = {label: _label_name(label).lower() for label in labels}
+    found = {
+        species.lowered: species
+        for species in Species.objects.annotate(lowered=Lower("scientific_name")).filter(
+            lowered__in=set(names.values())
+        )
+    }
+    return {label: found.get(name) for label, name in names.items()}
+
+
+def _label_name(label: str) -> str:
+    return label.replace("_", " ").strip()
 
 
 def species_accepted(*, species: Species) -> Species:

@@ -5,31 +5,18 @@ import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from classifier.imaging import PhotoError
 from classifier.inference import classify_photo
 from classifier.selectors import model_version_active
-from regulations.models import Species
+from regulations.selectors import species_by_labels
 
 from .identifications import identification_create
 from .models import Classification, Identification, Prediction, Sighting
 from .storage import storage_read
 
 logger = logging.getLogger(__name__)
-
-
-def species_for_labels(labels):
-    """The species each classifier label names (a snake_case scientific name), in one query."""
-    names = {label: label.replace("_", " ").strip().lower() for label in labels}
-    found = {
-        species.lowered: species
-        for species in Species.objects.annotate(lowered=Lower("scientific_name")).filter(
-            lowered__in=set(names.values())
-        )
-    }
-    return {label: found.get(name) for label, name in names.items()}
 
 
 def sighting_classify(*, sighting_id, model_version=None):
@@ -72,7 +59,7 @@ def sighting_classify(*, sighting_id, model_version=None):
 
 
 def _record(*, sighting, model_version, result, duration_ms):
-    species_by_label = species_for_labels([score.label for score in result.scores])
+    species_by_label = species_by_labels(labels=[score.label for score in result.scores])
     try:
         with transaction.atomic():
             classification = Classification.objects.create(

@@ -31,7 +31,8 @@ def _species_brief(species):
     return {"id": species.pk, "scientific_name": species.scientific_name, "common_name": species.common_name}
 
 
-def sighting_latest_classification(*, sighting):
+def _latest_prefetched_classification(sighting):
+    # Reads the classifications sightings_visible_to prefetched, newest first: no query per sighting.
     classifications = list(sighting.classifications.all())
     return classifications[0] if classifications else None
 
@@ -52,7 +53,7 @@ def sighting_detail(*, sighting, viewer):
     """Everything a viewer may know of one sighting, as plain data for the API and the pages."""
     owner_or_trusted = viewer.pk == sighting.owner_id or user_sees_true_locations(viewer)
     place = public_location(sighting=sighting, true_location_allowed=owner_or_trusted)
-    classification = sighting_latest_classification(sighting=sighting)
+    classification = _latest_prefetched_classification(sighting)
     regulations = sighting_regulations(sighting=sighting)
     return {
         "id": sighting.pk,

@@ -87,7 +87,7 @@ def measure(label, photos, model_version, owner):
     from PIL import Image
 
     from classifier.runtime import model_session_get
-    from sightings.classification import sighting_classify
+    from sightings.services.classification import sighting_classify
     from sightings.models import Sighting
     from sightings.storage import storage_save
 

@@ -255,7 +255,7 @@ SIGHTING_PENDING_REQUEUE_AFTER = timedelta(
 CLASSIFIER_INTRA_OP_THREADS = env.int("CLASSIFIER_INTRA_OP_THREADS", default=0)
 CLASSIFIER_TOP_K = env.int("CLASSIFIER_TOP_K", default=5)
 # `train_classifier --verified` takes its photos from this callable (classifier.datasets.Example items).
-CLASSIFIER_VERIFIED_SOURCE = "sightings.retraining.verified_examples"
+CLASSIFIER_VERIFIED_SOURCE = "sightings.services.retraining.verified_examples"
 
 # --- Export ---------------------------------------------------------------------------------
 # Above this many rows an export runs as a background job (POST /api/v1/exports/jobs/).

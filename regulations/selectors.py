@@ -68,7 +68,7 @@ def species_get_by_key(*, key: str) -> Species | None:
     key = (key or "").strip()
     if not key:
         return None
-    if key.isdigit():
+    if key.isascii() and key.isdigit():
         return Species.objects.filter(pk=int(key)).first()
     return Species.objects.filter(scientific_name__iexact=_label_name(key)).first()
 

@@ -21,10 +21,10 @@ from django.utils.html import format_html
 
 from regulations.models import Species
 
-from . import photos
+from . import photo_links
 from .admin_filters import ConfidenceListFilter, RegionListFilter
 from .admin_selectors import sighting_latest_classification, sightings_moderation_annotate
-from .identifications import (
+from .services.identifications import (
     identification_confirm_suggestion,
     identification_set_species,
     identifications_confirm_suggested_bulk,
@@ -217,7 +217,7 @@ class SightingAdmin(admin.ModelAdmin):
     def get_list_display(self, request):
         @admin.display(description="photo")
         def thumbnail(sighting):
-            url = photos.photo_url(sighting=sighting, user=request.user, public=True)
+            url = photo_links.photo_url(sighting=sighting, user=request.user, public=True)
             if not url:
                 return "—"
             return format_html(
@@ -302,7 +302,7 @@ class SightingAdmin(admin.ModelAdmin):
         location = sighting.location
         may_see_location = user_sees_true_locations(request.user)
         return {
-            "photo_url": photos.photo_url(sighting=sighting, user=request.user, public=True),
+            "photo_url": photo_links.photo_url(sighting=sighting, user=request.user, public=True),
             "classification": sighting_latest_classification(sighting=sighting),
             "suggestion": Species.objects.filter(pk=suggestion.species_id).first() if suggestion else None,
             "latitude": location.y if location and may_see_location else None,

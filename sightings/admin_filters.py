@@ -45,7 +45,7 @@ class RegionListFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        if not self.value().isdigit():
+        if not (self.value().isascii() and self.value().isdigit()):
             raise IncorrectLookupParameters(f"Unknown region {self.value()!r}.")
         geometry = Region.objects.filter(pk=int(self.value())).values("geometry")[:1]
         return queryset.filter(location__intersects=Subquery(geometry))

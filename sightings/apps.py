@@ -6,11 +6,10 @@ class SightingsConfig(AppConfig):
     verbose_name = "Sightings"
 
     def ready(self):
-        from .exports import tasks  # noqa: F401
-
         from classifier.signals import model_version_activated
 
-        from . import retraining  # registers its Celery tasks
+        from . import tasks  # noqa: F401  (registers the Celery tasks)
+        from .services import retraining
 
         model_version_activated.connect(
             retraining.on_model_version_activated, dispatch_uid="sightings.retraining.reclassify"

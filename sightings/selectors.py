@@ -6,7 +6,7 @@ from regulations.selectors import regulations_for
 
 from .geoprivacy import public_location
 from .models import Classification, Sighting
-from .photos import photo_url
+from .photo_links import photo_url
 from .roles import user_is_moderator, user_sees_true_locations
 
 

@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that call the services."""
+"""Every Celery task of the app: thin wrappers that call the services."""
 
 import logging
 
@@ -6,13 +6,16 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from classifier.models import ModelVersion
 from classifier.selectors import model_version_active
 
-from .classification import sighting_classify
 from .errors import StorageUnavailable
-from .maintenance import photos_orphaned_delete
+from .exports.services import export_job_run
 from .models import Sighting
-from .photos import sighting_publish_photo
+from .services.classification import sighting_classify
+from .services.maintenance import photos_orphaned_delete
+from .services.public_photos import sighting_publish_photo
+from .services.retraining import sightings_reclassify_queue
 
 logger = logging.getLogger(__name__)
 
@@ -63,5 +66,36 @@ def sightings_requeue_stuck():
 
 @shared_task
 def photos_orphaned_sweep():
-    """Remove photos that an outage left without a row (see sightings.maintenance)."""
+    """Remove photos that an outage left without a row (see sightings.services.maintenance)."""
     return len(photos_orphaned_delete())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, **RETRY)
+def sighting_reclassify_task(sighting_id, model_version_id):
+    """Classify one sighting with a version, unless another version has become active meanwhile."""
+    model_version = ModelVersion.objects.filter(pk=model_version_id, is_active=True).first()
+    if model_version is None:
+        return None
+    classification = sighting_classify(sighting_id=sighting_id, model_version=model_version)
+    return classification.pk if classification else None
+
+
+@shared_task
+def sightings_reclassify_task(model_version_id):
+    model_version = ModelVersion.objects.filter(pk=model_version_id, is_active=True).first()
+    if model_version is None:
+        return 0
+    return sightings_reclassify_queue(model_version=model_version)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    **RETRY,
+    # Longer than the default: a big export streams for a while (keep the visibility timeout above it).
+    time_limit=3600,
+    soft_time_limit=3540,
+)
+def export_job_run_task(job_id):
+    job = export_job_run(job_id=job_id)
+    return job.status if job else None

@@ -11,8 +11,8 @@ from django.core.cache import cache
 from django.test import Client
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-from sightings.classification import sighting_classify
-from sightings.submission import sighting_submit
+from sightings.services.classification import sighting_classify
+from sightings.services.submission import sighting_submit
 from tests import factories
 from tests.conftest import token_client
 

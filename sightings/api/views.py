@@ -9,11 +9,11 @@ from rest_framework.response import Response
 
 from regulations.models import Species
 
-from ..identifications import identification_confirm_suggestion, identification_set_species
+from ..services.identifications import identification_confirm_suggestion, identification_set_species
 from ..models import Sighting
-from ..remote_photos import photo_download
+from ..services.remote_photos import photo_download
 from ..selectors import sighting_detail, sightings_visible_to
-from ..submission import sighting_submit
+from ..services.submission import sighting_submit
 from .serializers import (
     IdentificationSerializer,
     IdentifySerializer,

@@ -67,7 +67,7 @@ class RegionField(forms.CharField):
         value = (super().clean(value) or "").strip()
         if not value:
             return None
-        region = Region.objects.filter(pk=int(value)).first() if value.isdigit() else None
+        region = Region.objects.filter(pk=int(value)).first() if value.isascii() and value.isdigit() else None
         region = region or Region.objects.filter(code=value).first()
         if region is None:
             raise forms.ValidationError("No region has this code or id.")

@@ -2,7 +2,7 @@
 
 from io import StringIO
 
-from ..photos import storage_signed_url
+from ..photo_links import storage_signed_url
 
 EXPORTERS = {}
 

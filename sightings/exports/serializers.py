@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from ..models import ExportJob
-from ..photos import storage_signed_url
+from ..photo_links import storage_signed_url
 
 
 class ExportJobCreateSerializer(serializers.Serializer):

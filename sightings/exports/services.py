@@ -44,7 +44,7 @@ def export_job_create(*, user, format, filters, options=None):
 
 
 def export_job_enqueue(*, job_id):
-    from .tasks import export_job_run_task
+    from ..tasks import export_job_run_task
 
     try:
         export_job_run_task.apply_async(args=[str(job_id)], retry=False)

@@ -9,7 +9,7 @@ from regulations.selectors import species_is_sensitive
 
 from ..geoprivacy import public_location
 from ..models import Sighting
-from ..photos import photo_url
+from ..photo_links import photo_url
 from ..roles import user_sees_true_locations
 
 MAP_POINTS_LIMIT = 5000

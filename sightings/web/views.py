@@ -17,11 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 from regulations.models import Species
 
 from ..errors import StorageUnavailable
-from ..identifications import identification_confirm_suggestion, identification_set_species
-from ..photos import photo_name_from_token
+from ..services.identifications import identification_confirm_suggestion, identification_set_species
+from ..photo_links import photo_name_from_token
 from ..roles import user_is_moderator
 from ..selectors import sighting_detail, sightings_visible_to
-from ..submission import sighting_submit
+from ..services.submission import sighting_submit
 from .forms import IdentifyForm, SightingSubmitForm, SignUpForm
 from .selectors import map_points, region_outlines, species_summary
 

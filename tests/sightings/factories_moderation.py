@@ -13,7 +13,7 @@ from PIL import Image
 from classifier.models import ModelVersion
 from regulations.models import Species
 from sightings import roles
-from sightings.identifications import identification_create, sighting_derive_identity
+from sightings.services.identifications import identification_create, sighting_derive_identity
 from sightings.models import Classification, Identification, Prediction, Sighting
 
 PASSWORD = "x-test-password-1"

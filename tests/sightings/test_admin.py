@@ -9,8 +9,8 @@ from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.urls import reverse
 
 from regulations.models import Region, Species
-from sightings import photos
-from sightings.identifications import identification_set_species
+from sightings import photo_links as photos
+from sightings.services.identifications import identification_set_species
 from sightings.models import Identification, Sighting
 from tests.sightings.factories_moderation import (
     OBSERVED_AT,

@@ -4,10 +4,10 @@ import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from sightings.classification import sighting_classify
+from sightings.services.classification import sighting_classify
 from sightings.errors import StorageUnavailable
 from sightings.models import Classification, Identification, Prediction, Sighting
-from sightings.submission import sighting_submit
+from sightings.services.submission import sighting_submit
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +98,7 @@ def test_photo_missing_from_storage_marks_failed(angler, color_model):
 
 
 def test_storage_outage_raises_for_a_retry_and_leaves_the_sighting_pending(angler, color_model, monkeypatch):
-    from sightings import classification
+    from sightings.services import classification
 
     sighting = new_sighting(angler)
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from sightings import remote_photos
+from sightings.services import remote_photos
 from sightings.models import Sighting
 from tests import factories
 from tests.sightings import hostile_corpus

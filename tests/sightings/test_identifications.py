@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from regulations.models import Species
-from sightings import identifications as service
-from sightings.identifications import (
+from sightings.services import identifications as service
+from sightings.services.identifications import (
     identification_confirm_suggestion,
     identification_create,
     identification_set_species,

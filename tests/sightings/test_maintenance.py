@@ -8,8 +8,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from sightings.maintenance import photos_orphaned_delete
-from sightings.submission import sighting_submit
+from sightings.services.maintenance import photos_orphaned_delete
+from sightings.services.submission import sighting_submit
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ import time
 import pytest
 from django.test import Client
 
-from sightings.photos import photo_url, storage_signed_url
-from sightings.submission import sighting_submit
+from sightings.photo_links import photo_url, storage_signed_url
+from sightings.services.submission import sighting_submit
 from tests import factories
 
 pytestmark = pytest.mark.django_db

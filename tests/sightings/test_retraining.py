@@ -5,14 +5,15 @@ import hashlib
 import pytest
 
 from classifier.services import model_version_register
-from sightings import retraining
-from sightings.classification import sighting_classify
-from sightings.identifications import (
+from sightings import tasks as retraining_tasks
+from sightings.services import retraining
+from sightings.services.classification import sighting_classify
+from sightings.services.identifications import (
     identification_confirm_suggestion,
     identification_set_species,
 )
 from sightings.models import Classification, Identification, Sighting
-from sightings.submission import sighting_submit
+from sightings.services.submission import sighting_submit
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -139,8 +140,8 @@ class TestReclassifyOnActivation:
             preprocessing=factories.COLOR_PREPROCESSING,
             source="trained",
         )
-        assert retraining.sightings_reclassify_task(inactive.pk) == 0
-        assert retraining.sighting_reclassify_task(str(sighting.pk), inactive.pk) is None
+        assert retraining_tasks.sightings_reclassify_task(inactive.pk) == 0
+        assert retraining_tasks.sighting_reclassify_task(str(sighting.pk), inactive.pk) is None
         assert not Classification.objects.filter(model_version=inactive).exists()
 
     def test_a_broker_outage_does_not_fail_the_activation(
@@ -149,7 +150,7 @@ class TestReclassifyOnActivation:
         def broker_down(*args, **kwargs):
             raise ConnectionError("broker down")
 
-        monkeypatch.setattr(retraining.sightings_reclassify_task, "delay", broker_down)
+        monkeypatch.setattr(retraining_tasks.sightings_reclassify_task, "delay", broker_down)
         new_version = self.activate_swapped_model(django_capture_on_commit_callbacks)
         new_version.refresh_from_db()
         assert new_version.is_active

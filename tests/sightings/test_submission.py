@@ -169,7 +169,7 @@ def test_anglers_see_and_edit_only_their_own_sightings(api, other_angler):
 
 
 def test_storage_outage_answers_503_and_writes_nothing(api, monkeypatch):
-    from sightings import submission
+    from sightings.services import submission
     from sightings.errors import StorageUnavailable
 
     def down(**kwargs):
@@ -183,7 +183,7 @@ def test_storage_outage_answers_503_and_writes_nothing(api, monkeypatch):
 
 
 def test_failed_row_write_removes_the_stored_photo(api, monkeypatch):
-    from sightings import submission
+    from sightings.services import submission
 
     def broken(**kwargs):
         raise RuntimeError("database went away")
@@ -197,7 +197,7 @@ def test_failed_row_write_removes_the_stored_photo(api, monkeypatch):
 
 
 def test_angler_confirms_or_names_another_species(api, angler, color_model, color_species):
-    from sightings.classification import sighting_classify
+    from sightings.services.classification import sighting_classify
 
     sighting_id = submit(api, factories.photo_bytes(factories.RED)).json()["id"]
     sighting_classify(sighting_id=sighting_id)

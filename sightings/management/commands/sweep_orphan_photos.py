@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from sightings.maintenance import photos_orphaned_delete
+from sightings.services.maintenance import photos_orphaned_delete
 
 
 class Command(BaseCommand):

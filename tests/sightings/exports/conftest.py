@@ -2,11 +2,11 @@
 
 import pytest
 
-from sightings.classification import sighting_classify
-from sightings.identifications import identification_set_species
+from sightings.services.classification import sighting_classify
+from sightings.services.identifications import identification_set_species
 from sightings.models import Sighting
-from sightings.photos import sighting_publish_photo
-from sightings.submission import sighting_submit
+from sightings.services.public_photos import sighting_publish_photo
+from sightings.services.submission import sighting_submit
 from tests import factories
 
 

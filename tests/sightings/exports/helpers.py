@@ -9,7 +9,7 @@ from datetime import date
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from regulations.models import Region, Regulation
-from sightings.photos import photo_name_from_token
+from sightings.photo_links import photo_name_from_token
 from tests.conftest import token_client
 
 CSV_URL = "/api/v1/exports/sightings.csv"

@@ -8,7 +8,7 @@ from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 
 from regulations.models import Authority, Region, Regulation
 from sightings.models import Sighting
-from sightings.submission import sighting_submit
+from sightings.services.submission import sighting_submit
 from tests import factories
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to run beside it.

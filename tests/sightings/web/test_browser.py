@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sightings import submission
+from sightings.services import submission
 from sightings.models import Sighting
 from tests.conftest import ROOT
 

@@ -9,7 +9,6 @@
 
 import logging
 
-from celery import shared_task
 from django.db.models import Exists, OuterRef, Q
 
 from classifier.datasets import Example
@@ -17,9 +16,8 @@ from classifier.models import ModelVersion
 
 from .classification import sighting_classify
 from .identifications import HUMAN_SOURCES
-from .models import Classification, Identification, Sighting
-from .storage import storage_read
-from .tasks import RETRY
+from ..models import Classification, Identification, Sighting
+from ..storage import storage_read
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +88,8 @@ def sightings_needing_reclassification(*, model_version):
 
 def sightings_reclassify_queue(*, model_version) -> int:
     """Queue one classification per sighting needing an ID; answers how many were queued."""
+    from ..tasks import sighting_reclassify_task
+
     queued = 0
     ids = list(sightings_needing_reclassification(model_version=model_version).values_list("pk", flat=True))
     for start in range(0, len(ids), QUEUE_CHUNK):
@@ -100,26 +100,10 @@ def sightings_reclassify_queue(*, model_version) -> int:
     return queued
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, **RETRY)
-def sighting_reclassify_task(sighting_id, model_version_id):
-    """Classify one sighting with a version, unless another version has become active meanwhile."""
-    model_version = ModelVersion.objects.filter(pk=model_version_id, is_active=True).first()
-    if model_version is None:
-        return None
-    classification = sighting_classify(sighting_id=sighting_id, model_version=model_version)
-    return classification.pk if classification else None
-
-
-@shared_task
-def sightings_reclassify_task(model_version_id):
-    model_version = ModelVersion.objects.filter(pk=model_version_id, is_active=True).first()
-    if model_version is None:
-        return 0
-    return sightings_reclassify_queue(model_version=model_version)
-
-
 def on_model_version_activated(sender, model_version, **kwargs):
     """Receiver of classifier.signals.model_version_activated (sent after the commit)."""
+    from ..tasks import sightings_reclassify_task
+
     try:
         sightings_reclassify_task.delay(model_version.pk)
     except Exception:  # a broker outage must not undo or fail the activation itself

@@ -14,8 +14,8 @@ from django.utils import timezone
 from classifier.imaging import PhotoError, inspect_photo
 
 from .identifications import sighting_derive_identity
-from .models import Sighting, original_photo_key
-from .storage import storage_delete_quietly, storage_save
+from ..models import Sighting, original_photo_key
+from ..storage import storage_delete_quietly, storage_save
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def sighting_enqueue_work(*, sighting_id):
     A broker outage is logged rather than raised: the row is already committed as pending, and
     the periodic re-queue job queues it again once the broker is back.
     """
-    from .tasks import sighting_classify_task, sighting_public_photo_task
+    from ..tasks import sighting_classify_task, sighting_public_photo_task
 
     try:
         for task in (sighting_classify_task, sighting_public_photo_task):

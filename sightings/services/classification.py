@@ -13,8 +13,8 @@ from classifier.selectors import model_version_active
 from regulations.selectors import species_by_labels
 
 from .identifications import identification_create
-from .models import Classification, Identification, Prediction, Sighting
-from .storage import storage_read
+from ..models import Classification, Identification, Prediction, Sighting
+from ..storage import storage_read
 
 logger = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from regulations.models import Species
 
-from .models import Identification, Prediction, Sighting
-from .roles import user_is_moderator
+from ..models import Identification, Prediction, Sighting
+from ..roles import user_is_moderator
 
 HUMAN_SOURCES = frozenset(
     {Identification.Source.OWNER, Identification.Source.MODERATOR, Identification.Source.COMMUNITY}

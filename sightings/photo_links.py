@@ -11,11 +11,7 @@ from django.core import signing
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.urls import get_urlconf, reverse
 
-from classifier.imaging import PhotoError, public_jpeg
-
-from .models import Sighting, public_photo_key
 from .roles import user_is_moderator
-from .storage import storage_delete_quietly, storage_read, storage_save
 
 SALT = "sightings.photo"
 
@@ -56,20 +52,3 @@ def photo_name_from_token(token):
     except signing.BadSignature:
         return None
     return payload.get("name")
-
-
-def sighting_publish_photo(*, sighting_id):
-    """Write the EXIF-free, oriented copy of a sighting's photo that others may see."""
-    sighting = Sighting.objects.filter(pk=sighting_id).first()
-    if sighting is None or sighting.public_photo:
-        return sighting
-    try:
-        data = storage_read(name=sighting.photo.name)
-        jpeg = public_jpeg(data, max_pixels=settings.PHOTO_MAX_PIXELS)
-    except (PhotoError, FileNotFoundError):
-        return sighting
-    name = storage_save(name=public_photo_key(sighting, "photo.jpg"), data=jpeg)
-    updated = Sighting.objects.filter(pk=sighting.pk, public_photo="").update(public_photo=name)
-    if not updated:
-        storage_delete_quietly(name=name)
-    return sighting

@@ -7,8 +7,8 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Sighting
-from .storage import storage_errors
+from ..models import Sighting
+from ..storage import storage_errors
 
 logger = logging.getLogger(__name__)
 

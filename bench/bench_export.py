@@ -18,11 +18,14 @@ import threading
 import time
 
 from harness import django_setup, throwaway_database  # noqa: E402  (puts the project on sys.path)
+
 STEPS = (100_000, 300_000, 1_000_000, 3_000_000, 10_000_000)
 
 
 def arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default="", help="postgis://... ; default: SpatiaLite")
     parser.add_argument("--rows", type=int, default=1_000_000)
     return parser.parse_args()
@@ -75,15 +78,19 @@ def fixtures():
         Species.objects.create(scientific_name="Sander vitreus", common_name="Walleye"),
     ]
     version = ModelVersion.objects.create(
-        name="bench model", onnx_file="models/bench.onnx", sha256="0" * 64, labels=["a", "b"], preprocessing={}
+        name="bench model",
+        onnx_file="models/bench.onnx",
+        sha256="0" * 64,
+        labels=["a", "b"],
+        preprocessing={},
     )
     return owner, researcher, species, version
 
 
 INSERT_SIGHTINGS = """
-INSERT INTO sightings_sighting (id, owner_id, photo, photo_sha256, public_photo, exif, location, location_accuracy_m,
-    observed_at, length_cm, notes, geoprivacy, license, status, failure_reason, species_id, quality_grade,
-    created_at, updated_at, classified_at)
+INSERT INTO sightings_sighting (id, owner_id, photo, photo_sha256, public_photo, exif, location,
+    location_accuracy_m, observed_at, length_cm, notes, geoprivacy, license, status, failure_reason,
+    species_id, quality_grade, created_at, updated_at, classified_at)
 SELECT md5('sighting' || i)::uuid, %(owner)s, 'originals/' || i || '.jpg', md5(i::text) || md5(i::text),
     'photos/' || i || '.jpg', '{}'::jsonb,
     ST_SetSRID(ST_MakePoint(-84 + random() * 4, 38 + random() * 4), 4326), 10 + (i %% 50),
@@ -93,8 +100,10 @@ SELECT md5('sighting' || i)::uuid, %(owner)s, 'originals/' || i || '.jpg', md5(i
 FROM generate_series(%(start)s, %(stop)s - 1) AS i
 """
 INSERT_CLASSIFICATIONS = """
-INSERT INTO sightings_classification (sighting_id, model_version_id, rejected, top_score, duration_ms, created_at)
-SELECT md5('sighting' || i)::uuid, %(version)s, false, 0.9, 5, now() FROM generate_series(%(start)s, %(stop)s - 1) AS i
+INSERT INTO sightings_classification
+    (sighting_id, model_version_id, rejected, top_score, duration_ms, created_at)
+SELECT md5('sighting' || i)::uuid, %(version)s, false, 0.9, 5, now()
+FROM generate_series(%(start)s, %(stop)s - 1) AS i
 """
 INSERT_PREDICTIONS = """
 INSERT INTO sightings_prediction (classification_id, rank, label, species_id, score)
@@ -110,8 +119,14 @@ def grow(*, start, stop, owner, species, version):
     from sightings.models import Classification, Prediction, Sighting
 
     if connection.vendor == "postgresql":
-        params = {"owner": owner.pk, "bass": species[0].pk, "walleye": species[1].pk, "version": version.pk,
-                  "start": start, "stop": stop}
+        params = {
+            "owner": owner.pk,
+            "bass": species[0].pk,
+            "walleye": species[1].pk,
+            "version": version.pk,
+            "start": start,
+            "stop": stop,
+        }
         with connection.cursor() as cursor:
             cursor.execute("SELECT coalesce(max(id), 0) FROM sightings_classification")
             params["after"] = cursor.fetchone()[0]
@@ -124,10 +139,18 @@ def grow(*, start, stop, owner, species, version):
         numbers = range(first, min(stop, first + 5000))
         sightings = Sighting.objects.bulk_create(
             Sighting(
-                owner=owner, photo=f"originals/{i}.jpg", photo_sha256="0" * 64, public_photo=f"photos/{i}.jpg",
-                location=Point(-84 + (i % 997) / 250, 38 + (i % 991) / 250, srid=4326), location_accuracy_m=10,
-                observed_at="2025-06-01T08:00:00Z", geoprivacy=geoprivacy[i % 3], license="cc-by",
-                status="classified", species=species[i % 2], quality_grade="verified",
+                owner=owner,
+                photo=f"originals/{i}.jpg",
+                photo_sha256="0" * 64,
+                public_photo=f"photos/{i}.jpg",
+                location=Point(-84 + (i % 997) / 250, 38 + (i % 991) / 250, srid=4326),
+                location_accuracy_m=10,
+                observed_at="2025-06-01T08:00:00Z",
+                geoprivacy=geoprivacy[i % 3],
+                license="cc-by",
+                status="classified",
+                species=species[i % 2],
+                quality_grade="verified",
             )
             for i in numbers
         )
@@ -169,10 +192,10 @@ def copy_same_query(researcher):
     statement = psycopg.ClientCursor(raw).mogrify(sql, params)
     started = time.perf_counter()
     size = 0
-    with raw.cursor() as cursor:
-        with cursor.copy(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
-            for block in copy:
-                size += len(block)
+    copy_statement = f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, HEADER)"
+    with raw.cursor() as cursor, cursor.copy(copy_statement) as copy:
+        for block in copy:
+            size += len(block)
     return size, time.perf_counter() - started
 
 
@@ -186,13 +209,18 @@ def main():
     with throwaway_database(prefix="bench-export-"):
         owner, researcher, species, version = fixtures()
         steps = [step for step in STEPS if step < options.rows] + [options.rows]
-        print(f"database: {connection.vendor} ({connection.settings_dict['ENGINE']}); storage: local signed URLs")
+        print(
+            f"database: {connection.vendor} ({connection.settings_dict['ENGINE']});"
+            " storage: local signed URLs"
+        )
         print("rows | export s | rows/s | MB | peak RSS delta MB | COPY s | COPY rows/s | export/COPY")
         done = 0
         for step in steps:
             started = time.perf_counter()
             grow(start=done, stop=step, owner=owner, species=species, version=version)
-            print(f"  (added {step - done} sightings in {time.perf_counter() - started:.1f} s)", file=sys.stderr)
+            print(
+                f"  (added {step - done} sightings in {time.perf_counter() - started:.1f} s)", file=sys.stderr
+            )
             done = step
             rows, size, seconds, peak = export_csv(researcher)
             assert rows == step, (rows, step)

@@ -33,7 +33,9 @@ def percentile(values, fraction):
 
 
 def drive(*, url, token, count, clients, photo, deadline_seconds=1800):
-    """POST `count` photos from `clients` threads; answers (latencies, status counter, created ids, seconds)."""
+    """POST `count` photos from `clients` threads.
+
+    Answers (latencies, status counter, created ids, seconds)."""
     import urllib3
 
     pool = urllib3.PoolManager(maxsize=clients, retries=False, timeout=urllib3.Timeout(total=60))
@@ -94,10 +96,12 @@ def light_load_latency(*, url, token, photo, count=20):
 def report(label, latencies, statuses, seconds):
     errors = sum(n for status, n in statuses.items() if status != 201)
     server_errors = sum(n for status, n in statuses.items() if isinstance(status, int) and status >= 500)
+    p50, p95, p99 = (percentile(latencies, fraction) * 1000 for fraction in (0.5, 0.95, 0.99))
     print(
-        f"{label:<22} {len(latencies):5d} requests in {seconds:6.1f} s = {len(latencies) / seconds:6.1f} req/s; "
-        f"latency p50 {percentile(latencies, .5) * 1000:6.0f} ms, p95 {percentile(latencies, .95) * 1000:6.0f} ms, "
-        f"p99 {percentile(latencies, .99) * 1000:6.0f} ms; errors {errors} (5xx: {server_errors}) {dict(statuses)}"
+        f"{label:<22} {len(latencies):5d} requests in {seconds:6.1f} s"
+        f" = {len(latencies) / seconds:6.1f} req/s; "
+        f"latency p50 {p50:6.0f} ms, p95 {p95:6.0f} ms, "
+        f"p99 {p99:6.0f} ms; errors {errors} (5xx: {server_errors}) {dict(statuses)}"
     )
     return server_errors
 
@@ -132,14 +136,17 @@ def start_s3_server():
     port = free_port()
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     wait_for_port(port)
     return process, f"http://127.0.0.1:{port}"
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--submissions", type=int, default=5000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--baseline", type=int, default=None, help="requests to the store-only view")
@@ -165,7 +172,9 @@ def main():
             "DJANGO_MEDIA_ROOT": tempfile.mkdtemp(),
         }
     )
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", args.database], stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["createdb", "-h", "127.0.0.1", "-U", "postgres", args.database], stderr=subprocess.DEVNULL
+    )
     import boto3
     import django
 
@@ -176,8 +185,13 @@ def main():
 
     from tests import factories
 
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                 aws_access_key_id="bench", aws_secret_access_key="bench").create_bucket(Bucket="catchlog-load")
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    ).create_bucket(Bucket="catchlog-load")
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
     from classifier.services import model_version_register
@@ -186,37 +200,59 @@ def main():
     for name in ("Micropterus salmoides", "Sander vitreus"):
         Species.objects.get_or_create(scientific_name=name)
     model_version_register(
-        onnx_bytes=factories.color_model_bytes(), name="colour (load run)", labels=factories.COLOR_LABELS,
-        preprocessing=factories.COLOR_PREPROCESSING, source="imported", activate=True,
+        onnx_bytes=factories.color_model_bytes(),
+        name="colour (load run)",
+        labels=factories.COLOR_LABELS,
+        preprocessing=factories.COLOR_PREPROCESSING,
+        source="imported",
+        activate=True,
     )
     token = Token.objects.create(user=User.objects.create_user("load")).key
     photo = factories.photo_bytes(size=(1024, 768))
 
-    stack = Stack(database_name=args.database, web_workers=3, extra_env={
-        "DJANGO_ROOT_URLCONF": "bench.load_urls", "SIGHTING_PENDING_REQUEUE_AFTER_SECONDS": "120",
-    })
+    stack = Stack(
+        database_name=args.database,
+        web_workers=3,
+        extra_env={
+            "DJANGO_ROOT_URLCONF": "bench.load_urls",
+            "SIGHTING_PENDING_REQUEUE_AFTER_SECONDS": "120",
+        },
+    )
     try:
         stack.start(beat=True)
-        print(f"stack: gunicorn 3 workers x 4 threads, 1 Celery worker, Redis, PostGIS, moto S3; "
-              f"{args.clients} clients; photo {len(photo) // 1024} KB; cores {os.cpu_count()}")
+        print(
+            f"stack: gunicorn 3 workers x 4 threads, 1 Celery worker, Redis, PostGIS, moto S3; "
+            f"{args.clients} clients; photo {len(photo) // 1024} KB; cores {os.cpu_count()}"
+        )
         e2e = light_load_latency(url=f"{stack.base_url}/api/v1/sightings/", token=token, photo=photo)
-        print(f"light load, POST to classified: median {statistics.median(e2e) * 1000:.0f} ms, "
-              f"max {max(e2e) * 1000:.0f} ms over {len(e2e)} submissions")
+        print(
+            f"light load, POST to classified: median {statistics.median(e2e) * 1000:.0f} ms, "
+            f"max {max(e2e) * 1000:.0f} ms over {len(e2e)} submissions"
+        )
         baseline = args.baseline or min(args.submissions, 1000)
         drive(url=f"{stack.base_url}/bench/store-only/", token=None, count=30, clients=10, photo=photo)
         latencies, statuses, _, seconds = drive(
-            url=f"{stack.base_url}/bench/store-only/", token=None, count=baseline, clients=args.clients, photo=photo
+            url=f"{stack.base_url}/bench/store-only/",
+            token=None,
+            count=baseline,
+            clients=args.clients,
+            photo=photo,
         )
         report("store-only view", latencies, statuses, seconds)
         latencies, statuses, ids, seconds = drive(
-            url=f"{stack.base_url}/api/v1/sightings/", token=token, count=args.submissions,
-            clients=args.clients, photo=photo,
+            url=f"{stack.base_url}/api/v1/sightings/",
+            token=token,
+            count=args.submissions,
+            clients=args.clients,
+            photo=photo,
         )
         server_errors = report("submission API", latencies, statuses, seconds)
         outcome, missing, duplicates, multi, silent, waited = settle(ids, timeout=args.settle_timeout)
-        print(f"after the run: {dict(outcome)}; settled {waited:.0f} s after the last request; "
-              f"missing {missing}, duplicate ids {duplicates}, sightings classified twice {multi}, "
-              f"failed without a reason {silent}")
+        print(
+            f"after the run: {dict(outcome)}; settled {waited:.0f} s after the last request; "
+            f"missing {missing}, duplicate ids {duplicates}, sightings classified twice {multi}, "
+            f"failed without a reason {silent}"
+        )
         healthy = server_errors == 0 and not missing and not duplicates and not multi and not silent
         healthy = healthy and outcome.get("pending", 0) == 0
         print("RESULT:", "OK" if healthy else "PROBLEMS")

@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from harness import django_setup, throwaway_database  # noqa: E402  (puts the project on sys.path)
 
@@ -24,7 +24,9 @@ BATCH = 5000
 
 
 def arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default="", help="postgis://... ; default: SpatiaLite")
     parser.add_argument("--sightings", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=15, help="timed requests per page")
@@ -51,10 +53,12 @@ def data_create(count, rng):
         name="bench model", onnx_file="models/bench.onnx", sha256="0" * 64, labels=[], preprocessing={}
     )
     region = Region.objects.create(
-        code="bench-lake", name="Bench lake", kind=Region.Kind.LAKE,
+        code="bench-lake",
+        name="Bench lake",
+        kind=Region.Kind.LAKE,
         geometry=MultiPolygon(Polygon(((-84, 41), (-80, 41), (-80, 43), (-84, 43), (-84, 41))), srid=4326),
     )
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
     grades = Sighting.QualityGrade
     for offset in range(0, count, BATCH):
         size = min(BATCH, count - offset)
@@ -80,20 +84,36 @@ def data_create(count, rng):
             sightings.append(sighting)
             classification = Classification(sighting=sighting, model_version=model_version, top_score=score)
             classifications.append(classification)
-            for rank, (taxon, value) in enumerate(((top, score), (second, score / 2), (third, score / 4)), start=1):
+            for rank, (taxon, value) in enumerate(
+                ((top, score), (second, score / 2), (third, score / 4)), start=1
+            ):
                 predictions.append(
-                    Prediction(classification=classification, rank=rank, label=taxon.label_key, species=taxon, score=value)
+                    Prediction(
+                        classification=classification,
+                        rank=rank,
+                        label=taxon.label_key,
+                        species=taxon,
+                        score=value,
+                    )
                 )
             identifications.append(
                 Identification(
-                    sighting=sighting, species=top, source=Identification.Source.MACHINE, model_version=model_version
+                    sighting=sighting,
+                    species=top,
+                    source=Identification.Source.MACHINE,
+                    model_version=model_version,
                 )
             )
             if moderated:
                 identifications.append(
                     Identification(
-                        sighting=sighting, species=top, previous_species=top, user=moderator,
-                        source=Identification.Source.MODERATOR, from_suggestion=True, model_version=model_version,
+                        sighting=sighting,
+                        species=top,
+                        previous_species=top,
+                        user=moderator,
+                        source=Identification.Source.MODERATOR,
+                        from_suggestion=True,
+                        model_version=model_version,
                     )
                 )
         Sighting.objects.bulk_create(sightings)
@@ -149,7 +169,10 @@ def main():
             ("search a species name", {"q": "bench fish 17"}),
             ("a deep page", {"p": str(max(1, min(100, args.sightings // 50)))}),
         ]
-        print(f"{connection.vendor}, {args.sightings} sightings (made in {created_s:.0f} s), {args.requests} requests each")
+        print(
+            f"{connection.vendor}, {args.sightings} sightings (made in {created_s:.0f} s),"
+            f" {args.requests} requests each"
+        )
         print("| page | p50 | max | queries |")
         print("| --- | --- | --- | --- |")
         for label, params in pages:

@@ -44,7 +44,9 @@ def phone_jpeg(seed, size=(4000, 3000)):
 
 
 def small_photos(count):
-    files = sorted((SHARED / "fish").glob("*/*"))[:: max(1, len(list((SHARED / "fish").glob("*/*"))) // count)]
+    files = sorted((SHARED / "fish").glob("*/*"))[
+        :: max(1, len(list((SHARED / "fish").glob("*/*"))) // count)
+    ]
     if files:
         return [path.read_bytes() for path in files[:count]]
     from tests.factories import photo_bytes
@@ -87,8 +89,8 @@ def measure(label, photos, model_version, owner):
     from PIL import Image
 
     from classifier.runtime import model_session_get
-    from sightings.services.classification import sighting_classify
     from sightings.models import Sighting
+    from sightings.services.classification import sighting_classify
     from sightings.storage import storage_save
 
     loaded = model_session_get(model_version=model_version)
@@ -139,7 +141,9 @@ def measure(label, photos, model_version, owner):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--photos", type=int, default=40)
     parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (one worker)")
     parser.add_argument("--model", choices=["auto", "squeezenet", "tiny"], default="auto")

@@ -19,7 +19,9 @@ from harness import django_setup, throwaway_database  # noqa: E402  (puts the pr
 
 
 def arguments():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default="", help="postgis://... ; default: SpatiaLite")
     parser.add_argument("--regions", type=int, default=5000)
     parser.add_argument("--vertices", type=int, default=300, help="vertices of each region's outline")
@@ -61,8 +63,14 @@ def regions_create(count, vertices, rng):
         cy = extent[1] + (index // columns + 0.5) * cell
         shape = geometry(cx, cy, cell * 0.5)
         parents.append(
-            Region(code=f"p{index}", name=f"State {index}", kind="state_waters", authority=authority,
-                   geometry=shape, area=shape.area)
+            Region(
+                code=f"p{index}",
+                name=f"State {index}",
+                kind="state_waters",
+                authority=authority,
+                geometry=shape,
+                area=shape.area,
+            )
         )
     Region.objects.bulk_create(parents)
     parents = list(Region.objects.order_by("id"))
@@ -76,23 +84,38 @@ def regions_create(count, vertices, rng):
             cy = center.y - cell * 0.35 + (index // side + 0.5) * sub
             shape = geometry(cx, cy, sub * 0.6)
             children.append(
-                Region(code=f"{parent.code}-z{index}", name=f"Zone {index} of {parent.name}", kind="zone",
-                       parent=parent, authority=authority, geometry=shape, area=shape.area)
+                Region(
+                    code=f"{parent.code}-z{index}",
+                    name=f"Zone {index} of {parent.name}",
+                    kind="zone",
+                    parent=parent,
+                    authority=authority,
+                    geometry=shape,
+                    area=shape.area,
+                )
             )
     Region.objects.bulk_create(children, batch_size=500)
     regulations = Regulation.objects.bulk_create(
         [
-            Regulation(region=region, code="bench", daily_bag_limit=5, min_length_cm=30,
-                       source_url="https://example.org/", last_checked=date(2026, 1, 1))
+            Regulation(
+                region=region,
+                code="bench",
+                daily_bag_limit=5,
+                min_length_cm=30,
+                source_url="https://example.org/",
+                last_checked=date(2026, 1, 1),
+            )
             for region in Region.objects.all()
         ],
         batch_size=1000,
     )
     Regulation.species.through.objects.bulk_create(
-        [Regulation.species.through(regulation_id=r.pk, species_id=species.pk) for r in regulations], batch_size=1000
+        [Regulation.species.through(regulation_id=r.pk, species_id=species.pk) for r in regulations],
+        batch_size=1000,
     )
     Season.objects.bulk_create(
-        [Season(regulation=r, kind="open", start="06-15", end="last-sat-03") for r in regulations], batch_size=1000
+        [Season(regulation=r, kind="open", start="06-15", end="last-sat-03") for r in regulations],
+        batch_size=1000,
     )
     return species, extent, Region.objects.count()
 
@@ -108,7 +131,9 @@ def timed(function, points):
 
 def figures(durations):
     quantiles = statistics.quantiles(durations, n=100)
-    return f"p50 {quantiles[49]:.2f} ms  p95 {quantiles[94]:.2f} ms  mean {statistics.fmean(durations):.2f} ms"
+    return (
+        f"p50 {quantiles[49]:.2f} ms  p95 {quantiles[94]:.2f} ms  mean {statistics.fmean(durations):.2f} ms"
+    )
 
 
 def main():
@@ -136,11 +161,18 @@ def main():
         regions = timed(lambda p: list(regions_containing(point=p)), points)
         hits = sum(1 for p in points[:200] if regions_containing(point=p).exists())
         lookups = timed(
-            lambda p: regulations_for(point=p, species=species, on_date=date(2025, 7, 1), length_cm=25), points
+            lambda p: regulations_for(point=p, species=species, on_date=date(2025, 7, 1), length_cm=25),
+            points,
         )
         print(f"database: {connection.vendor} ({connection.settings_dict['ENGINE']})")
-        print(f"regions: {count} ({options.vertices} vertices each, nested state > zones), built in {built:.1f} s")
-        print(f"queries: {len(points)} random points, {hits}/{min(200, len(points))} of a sample inside a region")
+        print(
+            f"regions: {count} ({options.vertices} vertices each, nested state > zones),"
+            f" built in {built:.1f} s"
+        )
+        print(
+            f"queries: {len(points)} random points,"
+            f" {hits}/{min(200, len(points))} of a sample inside a region"
+        )
         print(f"regions_containing: {figures(regions)}")
         print(f"regulations_for:    {figures(lookups)}")
 

@@ -171,7 +171,8 @@ def show(figures):
     held = figures["held_out"]
     print(
         f"held-out ({figures['held_out_photos']} photos, by group): top-1 {held['top1_accuracy']:.4f}, "
-        f"top-3 {held['top3_accuracy']:.4f}, decision accuracy {held['decision_accuracy']:.4f}, not_fish rejected {held['negative_rejection_rate']}, "
+        f"top-3 {held['top3_accuracy']:.4f}, decision accuracy {held['decision_accuracy']:.4f}, "
+        f"not_fish rejected {held['negative_rejection_rate']}, "
         f"fish wrongly rejected {held['false_rejection_rate']}, {held['mean_ms_per_photo']} ms/photo"
     )
     cv = figures["cross_validation"]
@@ -185,7 +186,8 @@ def show(figures):
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for key, entry in figures["comparison"].items():
         print(
-            f"| {key} | {entry['size_bytes'] / 1e6:.2f} MB | {entry['size_vs_fp32']:.1%} | {entry['latency_ms']:.2f} ms"
+            f"| {key} | {entry['size_bytes'] / 1e6:.2f} MB | {entry['size_vs_fp32']:.1%}"
+            f" | {entry['latency_ms']:.2f} ms"
             f" | {entry.get('top1_accuracy', '–')} | {entry.get('top3_accuracy', '–')}"
             f" | {entry.get('top1_delta_vs_original', '–')} |"
         )

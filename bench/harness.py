@@ -39,8 +39,9 @@ def throwaway_database(*, prefix):
 
     temporary = None
     if connection.vendor == "sqlite":
-        temporary = tempfile.NamedTemporaryFile(prefix=prefix, suffix=".sqlite3", delete=False)
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = temporary.name
+        with tempfile.NamedTemporaryFile(prefix=prefix, suffix=".sqlite3", delete=False) as handle:
+            temporary = Path(handle.name)
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = str(temporary)
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
@@ -49,4 +50,4 @@ def throwaway_database(*, prefix):
         connection.close()
         connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
         if temporary is not None:
-            Path(temporary.name).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)

@@ -130,7 +130,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
             for variant, entry in comparison.items()
         )
         return format_html(
-            "<table><tr><th>variant</th><th>size</th><th>vs fp32</th><th>latency</th><th>top-1</th></tr>{}</table>",
+            "<table><tr><th>variant</th><th>size</th><th>vs fp32</th><th>latency</th><th>top-1</th></tr>"
+            "{}</table>",
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
         )
 

@@ -29,7 +29,8 @@ def backbone_resolve(
                 path=candidate, preprocessing=DEMO_PREPROCESSING, feature_node=feature_node
             )
     raise ValueError(
-        "no backbone: install the demo model (manage.py install_demo_model) or give --backbone-version / --backbone"
+        "no backbone: install the demo model (manage.py install_demo_model)"
+        " or give --backbone-version / --backbone"
     )
 
 

@@ -48,7 +48,9 @@ class ModelVersion(models.Model):
     )
     training_data = models.JSONField(default=dict, blank=True, help_text="What the version was made from.")
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.IMPORTED)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived"
+    )
     is_active = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

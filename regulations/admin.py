@@ -39,7 +39,16 @@ class SeasonInline(admin.TabularInline):
 
 @admin.register(Regulation)
 class RegulationAdmin(admin.ModelAdmin):
-    list_display = ["code", "region", "status", "group_name", "daily_bag_limit", "min_length_cm", "sensitive", "last_checked"]
+    list_display = [
+        "code",
+        "region",
+        "status",
+        "group_name",
+        "daily_bag_limit",
+        "min_length_cm",
+        "sensitive",
+        "last_checked",
+    ]
     list_filter = ["status", "sensitive", "catch_and_release_only", "region__kind", "region"]
     search_fields = ["code", "group_name", "species__scientific_name", "species__common_name", "region__name"]
     autocomplete_fields = ["region", "species"]

@@ -4,7 +4,13 @@ from django.core.validators import MinValueValidator
 
 from regulations.dayspecs import DaySpecError, day_spec_parse
 
-LENGTH = {"max_digits": 6, "decimal_places": 2, "null": True, "blank": True, "validators": [MinValueValidator(0)]}
+LENGTH = {
+    "max_digits": 6,
+    "decimal_places": 2,
+    "null": True,
+    "blank": True,
+    "validators": [MinValueValidator(0)],
+}
 
 
 class Species(models.Model):
@@ -73,11 +79,17 @@ class Region(models.Model):
     code = models.SlugField(max_length=100, unique=True, help_text="Stable key used by imports.")
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
-    authority = models.ForeignKey(Authority, null=True, blank=True, on_delete=models.SET_NULL, related_name="regions")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    authority = models.ForeignKey(
+        Authority, null=True, blank=True, on_delete=models.SET_NULL, related_name="regions"
+    )
     country_code = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2.")
     geometry = models.MultiPolygonField(srid=4326, spatial_index=True)
-    area = models.FloatField(default=0, editable=False, help_text="Planar area in square degrees, to rank by specificity.")
+    area = models.FloatField(
+        default=0, editable=False, help_text="Planar area in square degrees, to rank by specificity."
+    )
     source = models.CharField(max_length=300, blank=True, help_text="Where the boundary comes from.")
 
     class Meta:
@@ -122,7 +134,9 @@ class Regulation(models.Model):
         max_length=2, choices=LengthUnit.choices, default=LengthUnit.CM, help_text="The unit the source uses."
     )
     catch_and_release_only = models.BooleanField(default=False)
-    invasive_action = models.CharField(max_length=300, blank=True, help_text='e.g. "do not release it alive; report it"')
+    invasive_action = models.CharField(
+        max_length=300, blank=True, help_text='e.g. "do not release it alive; report it"'
+    )
     sensitive = models.BooleanField(default=False, help_text="Locations of this species are always obscured.")
     notes = models.TextField(blank=True)
     source_url = models.URLField(max_length=500)
@@ -130,14 +144,20 @@ class Regulation(models.Model):
 
     class Meta:
         ordering = ["region__name", "code"]
-        constraints = [models.UniqueConstraint(fields=["region", "code"], name="unique_regulation_code_per_region")]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "code"], name="unique_regulation_code_per_region")
+        ]
 
     def __str__(self):
         return f"{self.region}: {self.code}"
 
     def clean(self):
         for low, high in (("min_length_cm", "max_length_cm"), ("slot_min_cm", "slot_max_cm")):
-            if getattr(self, low) is not None and getattr(self, high) is not None and getattr(self, low) > getattr(self, high):
+            if (
+                getattr(self, low) is not None
+                and getattr(self, high) is not None
+                and getattr(self, low) > getattr(self, high)
+            ):
                 raise ValidationError({high: f"Must not be smaller than {low}."})
         if (self.slot_min_cm is None) != (self.slot_max_cm is None):
             raise ValidationError({"slot_max_cm": "A slot needs both ends."})
@@ -163,7 +183,9 @@ class Season(models.Model):
     daily_bag_limit = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Overrides the regulation's bag limit during this period."
     )
-    min_length_cm = models.DecimalField(**LENGTH, help_text="Overrides the regulation's minimum during this period.")
+    min_length_cm = models.DecimalField(
+        **LENGTH, help_text="Overrides the regulation's minimum during this period."
+    )
 
     class Meta:
         ordering = ["regulation", "start"]

@@ -15,7 +15,15 @@ INCH_CM = Decimal("2.54")
 TRUE = {"true", "yes", "y", "1", "x"}
 FALSE = {"false", "no", "n", "0", ""}
 
-SPECIES_COLUMNS = ["scientific_name", "common_name", "rank", "kingdom", "family", "gbif_taxon_key", "venomous"]
+SPECIES_COLUMNS = [
+    "scientific_name",
+    "common_name",
+    "rank",
+    "kingdom",
+    "family",
+    "gbif_taxon_key",
+    "venomous",
+]
 SPECIES_OPTIONAL = ["danger_note", "merged_into"]
 REGULATION_COLUMNS = ["region_code", "rule_code", "species", "status", "source_url", "last_checked"]
 REGULATION_OPTIONAL = [
@@ -177,7 +185,9 @@ def regulation_row_parse(number: int, row: dict) -> RegulationRow:
         "daily_bag_limit": _count(number, "daily_bag_limit", row.get("daily_bag_limit", "")),
         "possession_limit": _count(number, "possession_limit", row.get("possession_limit", "")),
         "length_unit": unit,
-        "catch_and_release_only": _boolean(number, "catch_and_release_only", row.get("catch_and_release_only", "")),
+        "catch_and_release_only": _boolean(
+            number, "catch_and_release_only", row.get("catch_and_release_only", "")
+        ),
         "invasive_action": row.get("invasive_action", ""),
         "sensitive": _boolean(number, "sensitive", row.get("sensitive", "")),
         "notes": row.get("notes", ""),
@@ -192,12 +202,19 @@ def regulation_row_parse(number: int, row: dict) -> RegulationRow:
     ):
         values[field_name] = _length_cm(number, column, row.get(column, ""), unit)
     if (values["slot_min_cm"] is None) != (values["slot_max_cm"] is None):
-        raise RowError(number, "slot_max" if values["slot_max_cm"] is None else "slot_min", "a slot needs both ends.")
-    for low, high, column in (("min_length_cm", "max_length_cm", "max_length"), ("slot_min_cm", "slot_max_cm", "slot_max")):
+        raise RowError(
+            number, "slot_max" if values["slot_max_cm"] is None else "slot_min", "a slot needs both ends."
+        )
+    for low, high, column in (
+        ("min_length_cm", "max_length_cm", "max_length"),
+        ("slot_min_cm", "slot_max_cm", "slot_max"),
+    ):
         if values[low] is not None and values[high] is not None and values[low] > values[high]:
             raise RowError(number, column, "is smaller than the lower end.")
     if values["status"] == Regulation.Status.INVASIVE and not values["invasive_action"]:
-        raise RowError(number, "invasive_action", "an invasive species needs the action the authority asks for.")
+        raise RowError(
+            number, "invasive_action", "an invasive species needs the action the authority asks for."
+        )
     return RegulationRow(
         row=number,
         region_code=row["region_code"],

@@ -50,7 +50,9 @@ def species_import(*, path: Path) -> ImportCounts:
     counts, merges = ImportCounts(), []
     for number, values in rows:
         merged_into = values.pop("merged_into")
-        _, created = Species.objects.update_or_create(scientific_name=values["scientific_name"], defaults=values)
+        _, created = Species.objects.update_or_create(
+            scientific_name=values["scientific_name"], defaults=values
+        )
         counts.created += created
         counts.updated += not created
         merges.append((number, values["scientific_name"], merged_into))
@@ -197,21 +199,31 @@ def regulations_import(*, path: Path) -> ImportCounts:
             regulation_row_parse(number, row)
             for number, row in csv_rows(handle, required=REGULATION_COLUMNS, optional=REGULATION_OPTIONAL)
         ]
-    regions = {region.code: region for region in Region.objects.filter(code__in={row.region_code for row in parsed})}
+    regions = {
+        region.code: region for region in Region.objects.filter(code__in={row.region_code for row in parsed})
+    }
     species = {
         taxon.scientific_name.lower(): taxon
-        for taxon in Species.objects.filter(scientific_name__in={name for row in parsed for name in row.species})
+        for taxon in Species.objects.filter(
+            scientific_name__in={name for row in parsed for name in row.species}
+        )
     }
     seen = {}
     for row in parsed:
         if row.region_code not in regions:
-            raise RowError(row.row, "region_code", f'unknown region "{row.region_code}"; import the region first.')
+            raise RowError(
+                row.row, "region_code", f'unknown region "{row.region_code}"; import the region first.'
+            )
         for name in row.species:
             if name.lower() not in species:
-                raise RowError(row.row, "species", f'unknown species "{name}"; add it to the species list first.')
+                raise RowError(
+                    row.row, "species", f'unknown species "{name}"; add it to the species list first.'
+                )
         key = (row.region_code, row.code)
         if key in seen:
-            raise RowError(row.row, "rule_code", f'"{row.code}" is already used for this region in row {seen[key]}.')
+            raise RowError(
+                row.row, "rule_code", f'"{row.code}" is already used for this region in row {seen[key]}.'
+            )
         seen[key] = row.row
     counts = ImportCounts()
     for row in parsed:
@@ -240,7 +252,13 @@ def regulations_import(*, path: Path) -> ImportCounts:
 
 DEMO_REGIONS = [
     # (filter on the "code" property, kind, parent code, authority, authority url)
-    ("us-oh", "state_waters", "", "Ohio Department of Natural Resources, Division of Wildlife", "https://ohiodnr.gov/"),
+    (
+        "us-oh",
+        "state_waters",
+        "",
+        "Ohio Department of Natural Resources, Division of Wildlife",
+        "https://ohiodnr.gov/",
+    ),
     ("us-wa", "state_waters", "", "Washington Department of Fish and Wildlife", "https://wdfw.wa.gov/"),
     ("lake-erie", "lake", "", "", ""),
     (

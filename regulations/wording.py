@@ -73,14 +73,16 @@ def rule_warnings(rule: Rule, *, subject: str, on_date: date, length_cm: Decimal
         return [
             {
                 "kind": "protected",
-                "message": f"{name} is protected in {where}: keeping it is prohibited; release it at once, unharmed.",
+                "message": f"{name} is protected in {where}: keeping it is prohibited;"
+                " release it at once, unharmed.",
             }
         ]
     if rule.season.kind == Season.Kind.CLOSED:
         return [
             {
                 "kind": "closed_season",
-                "message": f"The season for {subject} in {where} is closed on {day_text(on_date)}: release it.",
+                "message": f"The season for {subject} in {where} is closed on {day_text(on_date)}:"
+                " release it.",
             }
         ]
     if rule.catch_and_release_only or rule.season.kind == Season.Kind.CATCH_AND_RELEASE:
@@ -103,7 +105,8 @@ def _length_warnings(rule: Rule, *, name: str, length_cm: Decimal | None) -> lis
         warnings.append(
             {
                 "kind": "undersize",
-                "message": f"At {size}, this {name} is under the minimum length of {minimum} in {where}: release it.",
+                "message": f"At {size}, this {name} is under the minimum length of {minimum}"
+                f" in {where}: release it.",
             }
         )
     if rule.max_length_cm is not None and length_cm > rule.max_length_cm:
@@ -111,19 +114,23 @@ def _length_warnings(rule: Rule, *, name: str, length_cm: Decimal | None) -> lis
         warnings.append(
             {
                 "kind": "oversize",
-                "message": f"At {size}, this {name} is over the maximum length of {maximum} in {where}: release it.",
+                "message": f"At {size}, this {name} is over the maximum length of {maximum}"
+                f" in {where}: release it.",
             }
         )
-    if rule.slot_min_cm is not None and rule.slot_max_cm is not None:
-        if rule.slot_min_cm <= length_cm <= rule.slot_max_cm:
-            low, high = length_text(rule.slot_min_cm, unit), length_text(rule.slot_max_cm, unit)
-            warnings.append(
-                {
-                    "kind": "slot",
-                    "message": f"At {size}, this {name} is in the protected slot from {low} to {high} "
-                    f"in {where}: release it.",
-                }
-            )
+    if (
+        rule.slot_min_cm is not None
+        and rule.slot_max_cm is not None
+        and rule.slot_min_cm <= length_cm <= rule.slot_max_cm
+    ):
+        low, high = length_text(rule.slot_min_cm, unit), length_text(rule.slot_max_cm, unit)
+        warnings.append(
+            {
+                "kind": "slot",
+                "message": f"At {size}, this {name} is in the protected slot from {low} to {high} "
+                f"in {where}: release it.",
+            }
+        )
     return warnings
 
 

@@ -14,7 +14,11 @@ class RegulationsQuerySerializer(serializers.Serializer):
     )
     date = serializers.DateField(help_text="The day of the catch, YYYY-MM-DD.")
     length_cm = serializers.DecimalField(
-        required=False, max_digits=6, decimal_places=2, min_value=Decimal("0"), help_text="Total length in centimetres."
+        required=False,
+        max_digits=6,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        help_text="Total length in centimetres.",
     )
 
     def validate_species(self, value):
@@ -45,7 +49,16 @@ class SpeciesSerializer(serializers.ModelSerializer):
 
 class WarningSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
-        choices=["invasive", "protected", "venomous", "closed_season", "catch_and_release", "undersize", "oversize", "slot"]
+        choices=[
+            "invasive",
+            "protected",
+            "venomous",
+            "closed_season",
+            "catch_and_release",
+            "undersize",
+            "oversize",
+            "slot",
+        ]
     )
     message = serializers.CharField()
 

@@ -5,7 +5,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from regulations.api.serializers import RegulationsAnswerSerializer, RegulationsQuerySerializer, SpeciesSerializer
+from regulations.api.serializers import (
+    RegulationsAnswerSerializer,
+    RegulationsQuerySerializer,
+    SpeciesSerializer,
+)
 from regulations.selectors import regulations_for, species_list
 
 

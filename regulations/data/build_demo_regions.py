@@ -1,5 +1,7 @@
 """Writes demo_regions.geojson: a small simplified extract of the Natural Earth files in
-/work/shared/data/geo (public domain / CC0). Run: .venv/bin/python regulations/data/build_demo_regions.py [GEO_DIR]"""
+/work/shared/data/geo (public domain / CC0).
+
+Run: .venv/bin/python regulations/data/build_demo_regions.py [GEO_DIR]"""
 
 import json
 import sys

@@ -51,7 +51,8 @@ class Command(BaseCommand):
         write(f"top-1 accuracy    {report['top1_accuracy']:.4f}")
         write(f"top-3 accuracy    {report['top3_accuracy']:.4f}")
         write(
-            f"decision accuracy {report['decision_accuracy']:.4f} (threshold {version.rejection_threshold:.3f})"
+            f"decision accuracy {report['decision_accuracy']:.4f}"
+            f" (threshold {version.rejection_threshold:.3f})"
         )
         if report["negative_rejection_rate"] is not None:
             write(f"{version.negative_label} photos rejected: {report['negative_rejection_rate']:.4f}")

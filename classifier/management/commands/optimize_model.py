@@ -68,6 +68,7 @@ class Command(BaseCommand):
             top1 = entry.get("top1_accuracy")
             delta = entry.get("top1_delta_vs_original")
             self.stdout.write(
-                f"{key:16} {entry['size_bytes']:>10,} {entry['size_vs_fp32']:>8.1%} {entry['latency_ms']:>8.2f}ms"
+                f"{key:16} {entry['size_bytes']:>10,} {entry['size_vs_fp32']:>8.1%}"
+                f" {entry['latency_ms']:>8.2f}ms"
                 f" {'-' if top1 is None else f'{top1:.4f}':>7} {'-' if delta is None else f'{delta:+.4f}':>7}"
             )

@@ -103,7 +103,8 @@ class Command(BaseCommand):
         version, report, timings = result.model_version, result.report, result.timings
         self.stdout.write(
             f"Registered {version}, not active (make it active in the admin). Validation on"
-            f" {report['examples']} photos: top-1 {report['top1_accuracy']:.3f}, top-3 {report['top3_accuracy']:.3f},"
+            f" {report['examples']} photos: top-1 {report['top1_accuracy']:.3f},"
+            f" top-3 {report['top3_accuracy']:.3f},"
             f" rejection threshold {version.rejection_threshold:.3f}."
         )
         self.stdout.write(

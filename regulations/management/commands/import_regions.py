@@ -18,7 +18,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--kind", required=True, choices=Region.Kind.values)
-        parser.add_argument("--code-property", default="", help="Feature property whose value (slugified) is the code.")
+        parser.add_argument(
+            "--code-property", default="", help="Feature property whose value (slugified) is the code."
+        )
         parser.add_argument("--name-property", default="", help="Feature property holding the name.")
         parser.add_argument("--code", default="", help="One code for all matching features (merged).")
         parser.add_argument("--name", default="", help="One name for all matching features.")
@@ -29,7 +31,9 @@ class Command(BaseCommand):
             "--filter", action="append", default=[], help="property=value; repeat to require several."
         )
         parser.add_argument("--clip-to", default="", help="Intersect with the region of this code.")
-        parser.add_argument("--simplify", type=float, default=0.0, help="Tolerance in degrees (0: keep as is).")
+        parser.add_argument(
+            "--simplify", type=float, default=0.0, help="Tolerance in degrees (0: keep as is)."
+        )
         parser.add_argument("--source", default="", help="Where the boundary comes from.")
 
     def handle(self, *args, **options):

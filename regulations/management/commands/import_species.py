@@ -7,7 +7,9 @@ from regulations.services import DATA_DIR, species_import
 
 
 class Command(BaseCommand):
-    help = "Create or update species from a CSV file (see regulations/data/README.md), keyed by scientific name."
+    help = (
+        "Create or update species from a CSV file (see regulations/data/README.md), keyed by scientific name."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", nargs="?", default=str(DATA_DIR / "species.csv"))

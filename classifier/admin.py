@@ -83,7 +83,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 )
             )
         summary = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
-        per_class = metrics.get("per_class") if isinstance(metrics.get("per_class"), dict) else {}
+        per_class = metrics.get("per_class")
+        if not isinstance(per_class, dict):
+            per_class = {}
         classes = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

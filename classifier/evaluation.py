@@ -125,7 +125,7 @@ def confusion_matrix_png(*, labels: Sequence[str], matrix: Sequence[Sequence[int
                 axes.text(
                     column,
                     row,
-                    int(values[row, column]),
+                    str(int(values[row, column])),
                     ha="center",
                     va="center",
                     fontsize=6,

@@ -20,8 +20,8 @@ def labels_parse(text: str) -> list[str]:
     lines = [line.strip() for line in stripped.splitlines()]
     if not lines or not lines[0]:
         raise ValueError("labels: the list is empty")
-    indexed = [_INDEXED_LINE.match(line) for line in lines]
-    if all(indexed):
+    indexed = [match for line in lines if (match := _INDEXED_LINE.match(line))]
+    if len(indexed) == len(lines):
         labels = []
         for number, match in enumerate(indexed):
             if int(match.group(1)) != number:

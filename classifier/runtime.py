@@ -15,7 +15,7 @@ from django.conf import settings
 
 from .preprocessing import Preprocessing
 
-_ORT_DTYPES = {
+_ORT_DTYPES: dict[str, np.dtype] = {
     "tensor(float)": np.dtype("float32"),
     "tensor(float16)": np.dtype("float16"),
     "tensor(uint8)": np.dtype("uint8"),

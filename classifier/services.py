@@ -31,9 +31,12 @@ def model_version_register(
 
     Raises ValueError (model_files.ModelFileError for the file itself) naming what does not fit.
     """
-    if (onnx_bytes is None) == (path is None):
+    if onnx_bytes is not None and path is None:
+        data = bytes(onnx_bytes)
+    elif path is not None and onnx_bytes is None:
+        data = Path(path).read_bytes()
+    else:
         raise ValueError("give exactly one of onnx_bytes and path")
-    data = Path(path).read_bytes() if path is not None else bytes(onnx_bytes)
     if not isinstance(name, str) or not name.strip():
         raise ValueError("name: required")
     if source not in ModelVersion.Source.values:

@@ -51,15 +51,14 @@ def split_indices(
 
     if not 0 < validation_fraction < 1:
         raise ValueError("validation_fraction: expected a number between 0 and 1")
-    labels, groups = np.asarray(labels), np.asarray(groups)
+    label_array, group_array = np.asarray(labels), np.asarray(groups)
     folds = max(2, round(1 / validation_fraction))
-    smallest = min(Counter(labels.tolist()).values())
-    if len(set(groups.tolist())) >= folds and smallest >= 2:
+    smallest = min(Counter(label_array.tolist()).values())
+    if len(set(group_array.tolist())) >= folds and smallest >= 2:
         splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-        train, validation = next(splitter.split(np.zeros(len(labels)), labels, groups))
     else:
         splitter = GroupShuffleSplit(n_splits=1, test_size=validation_fraction, random_state=seed)
-        train, validation = next(splitter.split(np.zeros(len(labels)), labels, groups))
+    train, validation = next(splitter.split(np.zeros(len(label_array)), label_array, group_array))
     return np.sort(train), np.sort(validation)
 
 
@@ -108,15 +107,15 @@ def out_of_fold_probabilities(
     when some class has fewer groups than folds."""
     from sklearn.model_selection import StratifiedGroupKFold
 
-    labels, groups = np.asarray(labels), np.asarray(groups)
+    label_array, group_array = np.asarray(labels), np.asarray(groups)
     for label in classes:
-        if len(set(groups[labels == label].tolist())) < folds:
+        if len(set(group_array[label_array == label].tolist())) < folds:
             return None
-    result = np.zeros((len(labels), len(classes)))
+    result = np.zeros((len(label_array), len(classes)))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train, held in splitter.split(np.zeros(len(labels)), labels, groups):
-        present = [label for label in classes if label in set(labels[train].tolist())]
-        head = head_fit(vectors=vectors[train], labels=labels[train], classes=present, seed=seed, c=c)
+    for train, held in splitter.split(np.zeros(len(label_array)), label_array, group_array):
+        present = [label for label in classes if label in set(label_array[train].tolist())]
+        head = head_fit(vectors=vectors[train], labels=label_array[train], classes=present, seed=seed, c=c)
         columns = [list(classes).index(label) for label in present]
         result[np.ix_(held, columns)] = head.probabilities(vectors[held])
     return result

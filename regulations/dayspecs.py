@@ -50,6 +50,7 @@ def day_spec_resolve(spec: str, year: int) -> date:
     last_day = calendar.monthrange(year, parsed.month)[1]
     if parsed.day is not None:
         return date(year, parsed.month, min(parsed.day, last_day))
+    assert parsed.weekday is not None  # not a fixed day, so a moving one: it names a weekday
     if parsed.ordinal == "last":
         end = date(year, parsed.month, last_day)
         return end - timedelta(days=(end.weekday() - parsed.weekday) % 7)
@@ -63,6 +64,7 @@ def day_spec_describe(spec: str) -> str:
     month = calendar.month_name[parsed.month]
     if parsed.day is not None:
         return f"{month} {parsed.day}"
+    assert parsed.weekday is not None  # not a fixed day, so a moving one: it names a weekday
     return f"the {parsed.ordinal} {WEEKDAY_NAMES[parsed.weekday]} in {month}"
 
 

@@ -1,16 +1,13 @@
+from typing import Any
+
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 
 from regulations.dayspecs import DaySpecError, day_spec_parse
 
-LENGTH = {
-    "max_digits": 6,
-    "decimal_places": 2,
-    "null": True,
-    "blank": True,
-    "validators": [MinValueValidator(0)],
-}
+# An optional length in centimetres (null and blank are spelled out at each field, for the type checker).
+LENGTH: dict[str, Any] = {"max_digits": 6, "decimal_places": 2, "validators": [MinValueValidator(0)]}
 
 
 class Species(models.Model):
@@ -126,10 +123,14 @@ class Regulation(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REGULATED)
     daily_bag_limit = models.PositiveSmallIntegerField(null=True, blank=True)
     possession_limit = models.PositiveSmallIntegerField(null=True, blank=True)
-    min_length_cm = models.DecimalField(**LENGTH)
-    max_length_cm = models.DecimalField(**LENGTH)
-    slot_min_cm = models.DecimalField(**LENGTH, help_text="Protected slot: fish from this length ...")
-    slot_max_cm = models.DecimalField(**LENGTH, help_text="... up to this length must be released.")
+    min_length_cm = models.DecimalField(null=True, blank=True, **LENGTH)
+    max_length_cm = models.DecimalField(null=True, blank=True, **LENGTH)
+    slot_min_cm = models.DecimalField(
+        null=True, blank=True, **LENGTH, help_text="Protected slot: fish from this length ..."
+    )
+    slot_max_cm = models.DecimalField(
+        null=True, blank=True, **LENGTH, help_text="... up to this length must be released."
+    )
     length_unit = models.CharField(
         max_length=2, choices=LengthUnit.choices, default=LengthUnit.CM, help_text="The unit the source uses."
     )
@@ -184,7 +185,7 @@ class Season(models.Model):
         null=True, blank=True, help_text="Overrides the regulation's bag limit during this period."
     )
     min_length_cm = models.DecimalField(
-        **LENGTH, help_text="Overrides the regulation's minimum during this period."
+        null=True, blank=True, **LENGTH, help_text="Overrides the regulation's minimum during this period."
     )
 
     class Meta:

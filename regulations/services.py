@@ -70,7 +70,7 @@ def species_import(*, path: Path) -> ImportCounts:
 def _multipolygon(geometry) -> MultiPolygon:
     if not geometry.valid:
         geometry = geometry.make_valid()
-    polygons = []
+    polygons: list[GEOSGeometry] = []
     if isinstance(geometry, Polygon):
         polygons = [geometry]
     elif hasattr(geometry, "__iter__"):
@@ -208,7 +208,7 @@ def regulations_import(*, path: Path) -> ImportCounts:
             scientific_name__in={name for row in parsed for name in row.species}
         )
     }
-    seen = {}
+    seen: dict[tuple[str, str], int] = {}
     for row in parsed:
         if row.region_code not in regions:
             raise RowError(

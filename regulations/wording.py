@@ -23,7 +23,7 @@ def length_text(length_cm: Decimal, unit: str) -> str:
 
 def period_text(rule: Rule) -> str:
     season = rule.season
-    if season.starts_on is None:
+    if season.starts_on is None or season.ends_on is None:
         return ""
     return f" from {season.description} ({day_text(season.starts_on)} to {day_text(season.ends_on)})"
 

@@ -19,8 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["demo"]:
             with import_errors("demo data"):
-                counts = demo_data_load()
-            for what, count in counts.items():
+                loaded = demo_data_load()
+            for what, count in loaded.items():
                 self.stdout.write(f"{what.capitalize()}: {count}.")
             return
         if not options["file"]:

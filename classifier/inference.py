@@ -3,12 +3,16 @@
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from .imaging import load_rgb
 from .runtime import model_session_get
+
+if TYPE_CHECKING:
+    from .models import ModelVersion
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,9 @@ class ClassificationResult:
         return self.scores[0].label
 
 
-def classify_images(*, model_version, images: list[Image.Image], top_k: int) -> list[ClassificationResult]:
+def classify_images(
+    *, model_version: "ModelVersion", images: list[Image.Image], top_k: int
+) -> list[ClassificationResult]:
     """Classify a batch of images with a model version; `duration_ms` is each image's share."""
     if not images:
         return []
@@ -52,7 +58,9 @@ def classify_images(*, model_version, images: list[Image.Image], top_k: int) -> 
     ]
 
 
-def classify_photo(*, model_version, data: bytes, top_k: int, max_pixels: int) -> ClassificationResult:
+def classify_photo(
+    *, model_version: "ModelVersion", data: bytes, top_k: int, max_pixels: int
+) -> ClassificationResult:
     """Decode photo bytes (raising imaging.PhotoError) and classify them; `duration_ms` includes decoding."""
     started = time.perf_counter()
     size = model_session_get(model_version=model_version).preprocessing.draft_size

@@ -4,11 +4,11 @@ from django.conf import settings
 from django.db import models
 
 
-def model_file_key(instance, filename):
+def model_file_key(instance: "ModelVersion", filename: str) -> str:
     return f"models/{uuid.uuid4().hex}.onnx"
 
 
-def report_image_key(instance, filename):
+def report_image_key(instance: "ModelVersion", filename: str) -> str:
     return f"models/reports/{uuid.uuid4().hex}.png"
 
 

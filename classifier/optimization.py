@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnx
@@ -30,6 +31,9 @@ from .onnx_compose import HEAD_PREFIX, model_to_float32
 from .preprocessing import Preprocessing
 from .runtime import model_bytes_read, model_session_create
 from .services import model_version_register
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 OPTIMIZATION_LEVELS = {
     "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
@@ -163,7 +167,7 @@ def model_version_optimize(
     calibration_count: int = DEFAULT_CALIBRATION_COUNT,
     level: str = "extended",
     seed: int = 0,
-    created_by=None,
+    created_by: "User | None" = None,
     progress: bool = False,
 ) -> OptimizationResult:
     """Register a graph-optimized float32 copy and an int8 copy of a version (source optimized,
@@ -187,7 +191,7 @@ def model_version_optimize(
         progress=progress,
     )
 
-    common = {
+    common: dict[str, Any] = {
         "labels": list(model_version.labels),
         "negative_label": model_version.negative_label,
         "rejection_threshold": model_version.rejection_threshold,

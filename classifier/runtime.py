@@ -8,12 +8,16 @@ import hashlib
 import os
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnxruntime as ort
 from django.conf import settings
 
 from .preprocessing import Preprocessing
+
+if TYPE_CHECKING:
+    from .models import ModelVersion
 
 _ORT_DTYPES: dict[str, np.dtype] = {
     "tensor(float)": np.dtype("float32"),
@@ -99,9 +103,11 @@ def model_session_create(*, model_bytes: bytes, preprocessing: Preprocessing) ->
     )
 
 
-def model_bytes_read(*, model_version) -> bytes:
+def model_bytes_read(*, model_version: "ModelVersion") -> bytes:
     """The stored model file, checked against the registered SHA-256."""
     field = model_version.onnx_file
+    if not field.name:
+        raise ModelIntegrityError(f"model version {model_version.pk} has no stored model file")
     with field.storage.open(field.name, "rb") as handle:
         data = handle.read()
     digest = hashlib.sha256(data).hexdigest()
@@ -131,7 +137,7 @@ def _process_cache():
     return _cache
 
 
-def model_session_get(*, model_version) -> ModelSession:
+def model_session_get(*, model_version: "ModelVersion") -> ModelSession:
     """This process's session for a model version, made on first use."""
     cache = _process_cache()
     key = (model_version.pk, model_version.sha256)

@@ -1,3 +1,5 @@
+from django.db.models import QuerySet
+
 from .models import ModelVersion
 
 
@@ -14,5 +16,6 @@ def model_version_find(*, sha256: str, labels: list[str]) -> ModelVersion | None
     return None
 
 
-def model_version_list():
+def model_version_list() -> QuerySet[ModelVersion]:
+    """Every version, newest first, with its parent and author."""
     return ModelVersion.objects.select_related("parent", "created_by").order_by("-created_at")

@@ -1,6 +1,7 @@
 import hashlib
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -9,6 +10,9 @@ from .model_files import model_file_validate
 from .models import ModelVersion
 from .preprocessing import Preprocessing
 from .signals import model_version_activated
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def model_version_register(
@@ -21,7 +25,7 @@ def model_version_register(
     path: str | Path | None = None,
     negative_label: str = "not_fish",
     rejection_threshold: float = 0.0,
-    created_by=None,
+    created_by: "User | None" = None,
     training_data: dict | None = None,
     metrics: dict | None = None,
     parent: ModelVersion | None = None,

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from .evaluation import evaluation_report, model_version_report_save
 from .models import ModelVersion
 from .onnx_compose import LinearHead, classifier_compose
 from .services import model_version_register
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +177,7 @@ def classifier_train(
     validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
     false_rejection_rate: float = DEFAULT_FALSE_REJECTION_RATE,
     c: float = DEFAULT_C,
-    created_by=None,
+    created_by: "User | None" = None,
     progress: bool = False,
 ) -> TrainingResult:
     """Train a head on the examples' embeddings and register backbone + head as an inactive version.

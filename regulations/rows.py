@@ -4,6 +4,7 @@ Row numbers count the header as row 1, as a spreadsheet shows them: the first da
 """
 
 import csv
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -68,7 +69,9 @@ class RegulationRow:
     seasons: list[SeasonRow] = field(default_factory=list)
 
 
-def csv_rows(handle, *, required: list[str], optional: list[str]):
+def csv_rows(
+    handle: Iterable[str], *, required: list[str], optional: list[str]
+) -> Iterator[tuple[int, dict[str, str]]]:
     """(row number, dict) for each data row; raises RowError for a missing or unknown column."""
     reader = csv.DictReader(handle)
     header = [name.strip() for name in (reader.fieldnames or [])]

@@ -160,7 +160,8 @@ STORAGES = {
 # --- Uploads ----------------------------------------------------------------------------------
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=15 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=50_000_000)
-PHOTO_URL_TIMEOUT_SECONDS = env.float("PHOTO_URL_TIMEOUT_SECONDS", default=10.0)
+# One deadline for fetching a photo_url, every redirect and every byte included.
+PHOTO_URL_DEADLINE_SECONDS = env.float("PHOTO_URL_DEADLINE_SECONDS", default=15.0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

@@ -1,11 +1,11 @@
 import math
-from decimal import Decimal
 
 from rest_framework import serializers
 
 from regulations.api.serializers import RegulationsAnswerSerializer, WarningSerializer
 
 from ..models import Sighting
+from ..services.submission import LENGTH_CM_MAX, LENGTH_CM_MIN
 
 
 class SubmitSightingSerializer(serializers.Serializer):
@@ -20,7 +20,8 @@ class SubmitSightingSerializer(serializers.Serializer):
     location_accuracy_m = serializers.FloatField(required=False, min_value=0, max_value=1_000_000)
     observed_at = serializers.DateTimeField(required=False, help_text="ISO 8601; from EXIF when absent.")
     length_cm = serializers.DecimalField(
-        required=False, max_digits=6, decimal_places=1, min_value=Decimal("0.1"), max_value=Decimal("5000"), coerce_to_string=False
+        required=False, max_digits=6, decimal_places=1, min_value=LENGTH_CM_MIN, max_value=LENGTH_CM_MAX,
+        coerce_to_string=False, help_text=f"Between {LENGTH_CM_MIN} and {LENGTH_CM_MAX} cm.",
     )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     geoprivacy = serializers.ChoiceField(choices=Sighting.Geoprivacy.choices, default=Sighting.Geoprivacy.OBSCURED)
@@ -37,6 +38,11 @@ class SubmitSightingSerializer(serializers.Serializer):
 
 
 class SightingUpdateSerializer(serializers.ModelSerializer):
+    length_cm = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=6, decimal_places=1, min_value=LENGTH_CM_MIN,
+        max_value=LENGTH_CM_MAX, coerce_to_string=False, help_text=f"Between {LENGTH_CM_MIN} and {LENGTH_CM_MAX} cm.",
+    )
+
     class Meta:
         model = Sighting
         fields = ["notes", "geoprivacy", "license", "length_cm"]

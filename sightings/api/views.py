@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -11,7 +10,6 @@ from regulations.models import Species
 
 from ..services.identifications import identification_confirm_suggestion, identification_set_species
 from ..models import Sighting
-from ..services.remote_photos import photo_download
 from ..selectors import sighting_detail, sightings_visible_to
 from ..services.submission import sighting_submit
 from .serializers import (
@@ -68,11 +66,7 @@ class SightingViewSet(
     def create(self, request, *args, **kwargs):
         serializer = SubmitSightingSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        upload = data.pop("photo", None)
-        url = data.pop("photo_url", None)
-        photo = _read_upload(upload) if upload is not None else photo_download(url)
-        sighting = sighting_submit(owner=request.user, photo=photo, **data)
+        sighting = sighting_submit(owner=request.user, **serializer.validated_data)
         return Response(self.present(self.get_queryset().get(pk=sighting.pk)), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SightingUpdateSerializer, responses={200: SightingSerializer})
@@ -107,9 +101,3 @@ class SightingViewSet(
         return Response(
             IdentificationSerializer(identification).data, status=status.HTTP_201_CREATED
         )
-
-
-def _read_upload(upload):
-    if upload.size > settings.PHOTO_MAX_BYTES:
-        raise ValidationError({"photo": f"The photo is larger than {settings.PHOTO_MAX_BYTES} bytes."})
-    return upload.read()

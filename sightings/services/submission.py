@@ -4,16 +4,19 @@ import hashlib
 import logging
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
 from classifier.imaging import PhotoError, inspect_photo
 
 from .identifications import sighting_derive_identity
+from .remote_photos import photo_download
 from ..models import Sighting, original_photo_key
 from ..storage import storage_delete_quietly, storage_save
 
@@ -22,12 +25,16 @@ logger = logging.getLogger(__name__)
 CLOCK_SKEW = timedelta(minutes=5)
 MIN_PHOTO_SIDE = 16
 MAX_ASPECT_RATIO = 20
+# Lengths are stored to the millimetre; the upper bound is above the largest fish (whale shark, about 19 m).
+LENGTH_CM_MIN = Decimal("0.1")
+LENGTH_CM_MAX = Decimal("2000")
 
 
 def sighting_submit(
     *,
     owner,
-    photo,
+    photo: bytes | File | None = None,
+    photo_url: str | None = None,
     latitude=None,
     longitude=None,
     observed_at=None,
@@ -37,13 +44,15 @@ def sighting_submit(
     geoprivacy=Sighting.Geoprivacy.OBSCURED,
     license=Sighting.License.CC_BY_NC,
 ):
-    """Create a pending sighting from photo bytes; location and time fall back to the photo's EXIF.
+    """Create a pending sighting; location and time fall back to the photo's EXIF.
 
-    Raises ValidationError (keyed by field) for bad input and StorageUnavailable when the photo
-    store is down. Either the photo and its row both exist afterwards, or neither does.
+    The photo is given as bytes or an uploaded file (`photo`), or as a public address to fetch
+    (`photo_url`), never both. Raises ValidationError (keyed by field) for bad input and
+    StorageUnavailable when the photo store is down. Either the photo and its row both exist
+    afterwards, or neither does.
     """
-    if len(photo) > settings.PHOTO_MAX_BYTES:
-        raise ValidationError({"photo": f"The photo is larger than {settings.PHOTO_MAX_BYTES} bytes."})
+    _check_length(length_cm)
+    photo = _photo_bytes(photo=photo, photo_url=photo_url)
     try:
         info = inspect_photo(photo, max_pixels=settings.PHOTO_MAX_PIXELS)
     except PhotoError as error:
@@ -93,6 +102,34 @@ def sighting_enqueue_work(*, sighting_id):
             task.apply_async(args=[str(sighting_id)], retry=False)
     except Exception:
         logger.warning("could not queue work for %s; the re-queue job will", sighting_id, exc_info=True)
+
+
+def _photo_bytes(*, photo, photo_url):
+    """The photo's bytes, within PHOTO_MAX_BYTES: the one place that limit is checked for a submission."""
+    if (photo is None) == (photo_url is None):
+        raise ValidationError({"photo": "Send either a photo file or a photo_url, not both or neither."})
+    limit = settings.PHOTO_MAX_BYTES
+    if photo_url is not None:
+        return photo_download(photo_url, max_bytes=limit)
+    size = len(photo) if isinstance(photo, bytes) else photo.size
+    if size > limit:
+        raise ValidationError({"photo": f"The photo is larger than {limit} bytes."})
+    if isinstance(photo, bytes):
+        return photo
+    photo.seek(0)
+    return photo.read()
+
+
+def _check_length(length_cm):
+    if length_cm is None:
+        return
+    try:
+        length = Decimal(str(length_cm))
+    except InvalidOperation:
+        raise ValidationError({"length_cm": "Must be a number of centimetres."}) from None
+    if not length.is_finite() or not LENGTH_CM_MIN <= length <= LENGTH_CM_MAX:
+        raise ValidationError({"length_cm": f"Must be between {LENGTH_CM_MIN} and {LENGTH_CM_MAX} cm."})
+
 
 def _location(*, latitude, longitude, exif_gps):
     if (latitude is None) != (longitude is None):

@@ -2,7 +2,6 @@ from datetime import timedelta
 from datetime import timezone as dt_timezone
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -10,6 +9,7 @@ from django.utils import timezone
 from regulations.models import Species
 
 from ..models import Sighting
+from ..services.submission import LENGTH_CM_MAX, LENGTH_CM_MIN
 
 GEOPRIVACY_EXPLAINED = {
     Sighting.Geoprivacy.OPEN: "Open: everyone sees the exact place.",
@@ -59,7 +59,8 @@ class SightingSubmitForm(forms.Form):
         required=False, min_value=-16 * 60, max_value=16 * 60, widget=forms.HiddenInput
     )
     length_cm = forms.DecimalField(
-        required=False, label="Length (cm)", min_value=0.1, max_value=5000, max_digits=6, decimal_places=1,
+        required=False, label="Length (cm)", min_value=LENGTH_CM_MIN, max_value=LENGTH_CM_MAX, max_digits=6,
+        decimal_places=1,
         widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
     )
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
@@ -80,8 +81,6 @@ class SightingSubmitForm(forms.Form):
             self.add_error("photo", "Take a photo or choose one from your gallery.")
         elif len(uploads) > 1:
             self.add_error("photo", "Send one photo: either from the camera or from the gallery.")
-        elif uploads[0].size > settings.PHOTO_MAX_BYTES:
-            self.add_error("photo", f"The photo is larger than {settings.PHOTO_MAX_BYTES} bytes.")
         observed_at, offset = data.get("observed_at"), data.get("utc_offset_minutes")
         if observed_at is not None and offset is not None:
             local = timezone.make_naive(observed_at)
@@ -91,10 +90,8 @@ class SightingSubmitForm(forms.Form):
     def submission(self):
         """The keyword arguments of `sighting_submit` (but the owner)."""
         data = self.cleaned_data
-        upload = data["photo"] or data["photo_gallery"]
-        upload.seek(0)
         return {
-            "photo": upload.read(),
+            "photo": data["photo"] or data["photo_gallery"],
             "latitude": data["latitude"],
             "longitude": data["longitude"],
             "location_accuracy_m": data["location_accuracy_m"],

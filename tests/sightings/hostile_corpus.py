@@ -123,6 +123,15 @@ CASES = [
     ("photo url with credentials", False, {"photo_url": "http://user:pw@example.com/fish.jpg"}, "photo_url"),
     ("photo url gopher", False, {"photo_url": "gopher://127.0.0.1:6379/_FLUSHALL"}, "photo_url"),
     ("photo url too long", False, {"photo_url": "https://example.com/" + "a" * 2100}, "photo_url"),
+    ("photo url ipv4-compatible loopback", False, {"photo_url": "http://[::127.0.0.1]/fish.jpg"}, "photo_url"),
+    ("photo url ipv6 site-local", False, {"photo_url": "http://[fec0::1]/fish.jpg"}, "photo_url"),
+    ("photo url nat64 loopback", False, {"photo_url": "http://[64:ff9b::7f00:1]/fish.jpg"}, "photo_url"),
+    ("photo url nat64 metadata", False, {"photo_url": "http://[64:ff9b::a9fe:a9fe]/latest/"}, "photo_url"),
+    ("photo url 6to4 private", False, {"photo_url": "http://[2002:a00:1::1]/fish.jpg"}, "photo_url"),
+    ("photo url ipv4-mapped private", False, {"photo_url": "http://[::ffff:192.168.0.1]/fish.jpg"}, "photo_url"),
+    ("length negative", None, {"length_cm": "-5"}, "length_cm"),
+    ("length zero", None, {"length_cm": "0"}, "length_cm"),
+    ("length above 20 m", None, {"length_cm": "2000.1"}, "length_cm"),
 ]
 
 # Odd but real photos: accepted, classified, never crash the worker.
@@ -134,3 +143,4 @@ ACCEPTED = [
     ("rgba webp", _image("WEBP", mode="RGBA")),
     ("animated gif", _image("GIF", save_all=True, append_images=[Image.new("RGB", (64, 48), (10, 200, 10))])),
 ]
+

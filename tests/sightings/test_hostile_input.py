@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from sightings.services import remote_photos
 from sightings.models import Sighting
+from sightings.services import remote_photos
 from tests import factories
 from tests.sightings import hostile_corpus
 from tests.sightings.test_submission import URL, stored_photo_count, submit
@@ -124,7 +124,7 @@ def test_photo_url_follows_a_redirect_to_a_public_place(api, photo_server):
 @pytest.mark.parametrize("path", ["/to-loopback", "/to-metadata", "/loop", "/huge", "/slow", "/missing"])
 def test_photo_url_refusals(api, photo_server, settings, path):
     settings.PHOTO_MAX_BYTES = 100_000
-    settings.PHOTO_URL_TIMEOUT_SECONDS = 1
+    settings.PHOTO_URL_DEADLINE_SECONDS = 1
     response = submit(api, None, photo_url=f"{photo_server}{path}")
     assert response.status_code == 400, response.content
     assert response.json()["photo_url"][0]

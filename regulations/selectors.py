@@ -120,6 +120,51 @@ def species_is_sensitive(*, species: Species | None, point: Point) -> bool:
     ).exists()
 
 
+def sensitive_species_by_region() -> dict[int, set[int]]:
+    """For each region with a sensitive regulation, the ids of every species entry it covers.
+
+    "Covers" is what `species_is_sensitive` asks, the other way round: the taxon a regulation
+    names, its genera and families' member species, and every entry merged into any of those.
+    Few regions carry sensitive rules, so callers can turn this into a short SQL condition.
+    """
+    covered: dict[int, set[int]] = {}
+    taxa = list(
+        Regulation.objects.filter(sensitive=True).values_list(
+            "region_id", "species__pk", "species__rank", "species__scientific_name"
+        )
+    )
+    if not taxa:
+        return covered
+    species = list(Species.objects.values_list("pk", "merged_into_id", "rank", "scientific_name", "family"))
+    merged_into = {pk: target for pk, target, *_ in species}
+    entries = {pk: (rank, name, family) for pk, _, rank, name, family in species}
+
+    def accepted_id(pk: int) -> int:
+        for _ in range(MAX_MERGE_HOPS):
+            if merged_into.get(pk) is None:
+                return pk
+            pk = merged_into[pk]
+        return pk
+
+    def matches(pk: int, taxon_pk: int, taxon_rank: str, taxon_name: str) -> bool:
+        rank, name, family = entries[accepted_id(pk)]
+        if accepted_id(pk) == taxon_pk:
+            return True
+        if taxon_rank == Species.Rank.GENUS and rank == Species.Rank.SPECIES and " " in name:
+            return name.split()[0].lower() == taxon_name.lower()
+        if taxon_rank == Species.Rank.FAMILY and rank in (Species.Rank.SPECIES, Species.Rank.GENUS):
+            return family.lower() == taxon_name.lower()
+        return False
+
+    for region_id, taxon_pk, taxon_rank, taxon_name in taxa:
+        if taxon_pk is None:
+            continue
+        covered.setdefault(region_id, set()).update(
+            pk for pk in entries if matches(pk, taxon_pk, taxon_rank, taxon_name)
+        )
+    return covered
+
+
 # --- Rules ------------------------------------------------------------------------------------
 
 

@@ -21,9 +21,8 @@ from django.utils.html import format_html
 
 from regulations.models import Species
 
-from . import photo_links
 from .admin_filters import ConfidenceListFilter, RegionListFilter
-from .admin_selectors import sighting_latest_classification, sightings_moderation_annotate
+from .selectors import sighting_latest_classification
 from .services.identifications import (
     identification_confirm_suggestion,
     identification_set_species,
@@ -33,7 +32,8 @@ from .services.identifications import (
     species_merge,
 )
 from .models import Identification, Sighting
-from .roles import user_is_moderator, user_sees_true_locations
+from .roles import user_is_moderator
+from .visibility import seen_photo_url, sighting_place, sightings_seen_by
 
 
 def species_label(species):
@@ -191,7 +191,7 @@ class SightingAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return sightings_moderation_annotate(queryset=super().get_queryset(request))
+        return sightings_seen_by(viewer=request.user, queryset=super().get_queryset(request))
 
     def has_add_permission(self, request):
         return False
@@ -217,7 +217,7 @@ class SightingAdmin(admin.ModelAdmin):
     def get_list_display(self, request):
         @admin.display(description="photo")
         def thumbnail(sighting):
-            url = photo_links.photo_url(sighting=sighting, user=request.user, public=True)
+            url = seen_photo_url(name=sighting.seen_photo)
             if not url:
                 return "—"
             return format_html(
@@ -299,16 +299,15 @@ class SightingAdmin(admin.ModelAdmin):
 
     def _moderation_panel(self, request, sighting):
         suggestion = sighting_suggestion_get(sighting=sighting)
-        location = sighting.location
-        may_see_location = user_sees_true_locations(request.user)
+        place = sighting_place(sighting=sighting)
         return {
-            "photo_url": photo_links.photo_url(sighting=sighting, user=request.user, public=True),
+            "photo_url": seen_photo_url(name=sighting.seen_photo),
             "classification": sighting_latest_classification(sighting=sighting),
             "suggestion": Species.objects.filter(pk=suggestion.species_id).first() if suggestion else None,
-            "latitude": location.y if location and may_see_location else None,
-            "longitude": location.x if location and may_see_location else None,
-            "location_hidden": location is not None and not may_see_location,
-            "accuracy_m": sighting.location_accuracy_m,
+            "latitude": None if place.hidden else place.latitude,
+            "longitude": None if place.hidden else place.longitude,
+            "location_hidden": place.hidden,
+            "accuracy_m": place.uncertainty_m,
             "audit_url": reverse("admin:sightings_identification_changelist") + f"?sighting={sighting.pk}",
         }
 

@@ -2,13 +2,13 @@
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db.models import Subquery
-
 from regulations.models import Region
+
+from .visibility import sightings_in_area
 
 
 class ConfidenceListFilter(admin.SimpleListFilter):
-    """Bands of the top prediction's score (needs `sightings_moderation_annotate`)."""
+    """Bands of the top prediction's score (the indexed Sighting.top_score)."""
 
     title = "model confidence"
     parameter_name = "confidence"
@@ -31,7 +31,7 @@ class ConfidenceListFilter(admin.SimpleListFilter):
 
 
 class RegionListFilter(admin.SimpleListFilter):
-    """Sightings whose location lies in (intersects) a region's geometry."""
+    """Sightings whose place, as the moderator may see it, lies in (intersects) a region's geometry."""
 
     title = "region"
     parameter_name = "region"
@@ -47,5 +47,7 @@ class RegionListFilter(admin.SimpleListFilter):
             return queryset
         if not (self.value().isascii() and self.value().isdigit()):
             raise IncorrectLookupParameters(f"Unknown region {self.value()!r}.")
-        geometry = Region.objects.filter(pk=int(self.value())).values("geometry")[:1]
-        return queryset.filter(location__intersects=Subquery(geometry))
+        region = Region.objects.filter(pk=int(self.value())).only("geometry").first()
+        if region is None:
+            raise IncorrectLookupParameters(f"Unknown region {self.value()!r}.")
+        return sightings_in_area(queryset=queryset, viewer=request.user, area=region.geometry)

@@ -6,6 +6,8 @@ from django.contrib.gis.db import models
 from classifier.models import ModelVersion
 from regulations.models import Species
 
+from .geoprivacy import cell_of
+
 
 def original_photo_key(instance, filename):
     # The stored name never comes from the uploader: a UUID and the detected format only.
@@ -53,7 +55,18 @@ class Sighting(models.Model):
         help_text="Oriented copy without any EXIF: the only photo others see.",
     )
     exif = models.JSONField(default=dict, blank=True, help_text="Camera metadata of the upload: personal data.")
-    location = models.PointField(srid=4326, null=True, blank=True, spatial_index=True)
+    location = models.PointField(
+        srid=4326, null=True, blank=True, spatial_index=True,
+        help_text="The true place: personal data. Read it through sightings.visibility only.",
+    )
+    cell = models.PolygonField(
+        srid=4326, null=True, blank=True, spatial_index=False, editable=False,
+        help_text="The 0.2-degree grid cell holding the location: all that others may know of an obscured place.",
+    )
+    cell_point = models.PointField(
+        srid=4326, null=True, blank=True, spatial_index=True, editable=False,
+        help_text="The stable random point in the cell that is shown for an obscured place.",
+    )
     location_accuracy_m = models.FloatField(null=True, blank=True)
     observed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     length_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
@@ -87,6 +100,20 @@ class Sighting(models.Model):
 
     def __str__(self):
         return f"Sighting {self.id}"
+
+    def save(self, *args, **kwargs):
+        self.cell_derive()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "location" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "cell", "cell_point"}
+        super().save(*args, **kwargs)
+
+    def cell_derive(self):
+        """Set the cell and its shown point from the location (call it before a bulk_create)."""
+        if self.location is None:
+            self.cell = self.cell_point = None
+        else:
+            self.cell, self.cell_point = cell_of(location=self.location, seed=str(self.pk))
 
 
 class Classification(models.Model):
@@ -155,18 +182,18 @@ class Identification(models.Model):
         return f"{self.get_source_display()}: {self.species} on {self.sighting_id}"
 
 
+def _export_formats():
+    from .exports.registry import exporter_choices
+
+    return exporter_choices()
+
+
 def export_file_key(instance, filename):
     return f"exports/{instance.pk}/{uuid.uuid4().hex}-{filename}"
 
 
 class ExportJob(models.Model):
     """An export too large for one request: built in the background into a stored snapshot."""
-
-    class Format(models.TextChoices):
-        CSV = "csv", "CSV"
-        GEOJSON = "geojson", "GeoJSON"
-        DWCA = "dwca", "Darwin Core Archive"
-        DATASET = "dataset", "ML dataset (images and labels)"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"
@@ -176,7 +203,7 @@ class ExportJob(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs")
-    format = models.CharField(max_length=10, choices=Format.choices)
+    format = models.CharField(max_length=10, choices=_export_formats)
     filters = models.JSONField(default=dict, blank=True, help_text="The export filters as given.")
     options = models.JSONField(default=dict, blank=True, help_text="Format options, e.g. split_seed.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
@@ -196,3 +223,26 @@ class ExportJob(models.Model):
 
     def __str__(self):
         return f"{self.get_format_display()} export {self.id} ({self.status})"
+
+
+class Contributor(models.Model):
+    """How a person wants to be credited in published data; without a row, they are not credited.
+
+    An uncredited person's records carry no name and no pseudonym, so that nobody can link them
+    to each other; a pseudonym links them without naming the person.
+    """
+
+    class Credit(models.TextChoices):
+        NONE = "none", "not credited: my records cannot be linked to each other"
+        PSEUDONYM = "pseudonym", "a stable pseudonym: my records can be linked, not to me"
+        NAME = "name", "the name I give"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="contributor"
+    )
+    credit = models.CharField(max_length=10, choices=Credit.choices, default=Credit.NONE)
+    credit_name = models.CharField(max_length=200, blank=True, help_text="The name to credit (credit = name).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.user} ({self.get_credit_display()})"

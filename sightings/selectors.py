@@ -1,59 +1,69 @@
-"""Reads: which sightings a user may see, and what of them."""
+"""Reads: which sightings a user may see, and what of them (through `sightings.visibility`)."""
 
-from django.db.models import Prefetch
+import json
+from typing import Any
 
-from regulations.selectors import regulations_for
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 
-from .geoprivacy import public_location
+from regulations.models import Region, Species
+
 from .models import Classification, Sighting
-from .photo_links import photo_url
-from .roles import user_is_moderator, user_sees_true_locations
+from .roles import user_is_moderator
+from .visibility import (
+    SeenPlace,
+    place_build,
+    seen_photo_url,
+    sighting_place,
+    sighting_regulations,
+    sightings_seen_by,
+)
+
+MAP_POINTS_LIMIT = 5000
+SPECIES_PHOTOS_LIMIT = 24
+OUTLINE_TOLERANCE_DEGREES = 0.005
 
 
-def sightings_visible_to(*, user):
-    """Anglers read their own sightings; moderators read all of them."""
-    queryset = Sighting.objects.select_related("species").prefetch_related(
-        Prefetch(
-            "classifications",
-            queryset=Classification.objects.select_related("model_version")
-            .prefetch_related("predictions__species")
-            .order_by("-created_at"),
-        )
+def _classifications_newest_first() -> Prefetch:
+    return Prefetch(
+        "classifications",
+        queryset=Classification.objects.select_related("model_version")
+        .prefetch_related("predictions__species")
+        .order_by("-created_at", "-pk"),
     )
-    if user_is_moderator(user):
-        return queryset
-    return queryset.filter(owner=user)
 
 
-def _species_brief(species):
+def sightings_visible_to(*, user: Any) -> QuerySet[Sighting]:
+    """Anglers read their own sightings; moderators read all of them. Annotated as `user` may see them."""
+    queryset = Sighting.objects.select_related("species").prefetch_related(_classifications_newest_first())
+    if not user_is_moderator(user):
+        queryset = queryset.filter(owner=user)
+    return sightings_seen_by(viewer=user, queryset=queryset)
+
+
+def _species_brief(species: Species | None) -> dict | None:
     if species is None:
         return None
     return {"id": species.pk, "scientific_name": species.scientific_name, "common_name": species.common_name}
 
 
-def _latest_prefetched_classification(sighting):
-    # Reads the classifications sightings_visible_to prefetched, newest first: no query per sighting.
+def sighting_latest_classification(*, sighting: Sighting) -> Classification | None:
+    """The newest classification, with `ranked` predictions (species loaded), or None.
+
+    Reads what `sightings_visible_to` prefetched (no query per sighting), or fetches it.
+    """
+    prefetch_related_objects([sighting], _classifications_newest_first())
     classifications = list(sighting.classifications.all())
-    return classifications[0] if classifications else None
-
-
-def sighting_regulations(*, sighting):
-    """The regulations answer for the sighting's species, place and date, or None."""
-    if sighting.species is None or sighting.location is None or sighting.observed_at is None:
+    if not classifications:
         return None
-    return regulations_for(
-        point=sighting.location,
-        species=sighting.species,
-        on_date=sighting.observed_at.date(),
-        length_cm=sighting.length_cm,
-    ).as_dict()
+    classification = classifications[0]
+    classification.ranked = sorted(classification.predictions.all(), key=lambda p: p.rank)  # type: ignore[attr-defined]
+    return classification
 
 
-def sighting_detail(*, sighting, viewer):
+def sighting_detail(*, sighting: Sighting, viewer: Any) -> dict:
     """Everything a viewer may know of one sighting, as plain data for the API and the pages."""
-    owner_or_trusted = viewer.pk == sighting.owner_id or user_sees_true_locations(viewer)
-    place = public_location(sighting=sighting, true_location_allowed=owner_or_trusted)
-    classification = _latest_prefetched_classification(sighting)
+    place = sighting_place(sighting=sighting)
+    classification = sighting_latest_classification(sighting=sighting)
     regulations = sighting_regulations(sighting=sighting)
     return {
         "id": sighting.pk,
@@ -64,12 +74,12 @@ def sighting_detail(*, sighting, viewer):
         "latitude": place.latitude,
         "longitude": place.longitude,
         "location_accuracy_m": place.uncertainty_m,
-        "location_obscured": place.obscured or place.withheld,
+        "location_obscured": place.hidden,
         "length_cm": float(sighting.length_cm) if sighting.length_cm is not None else None,
         "notes": sighting.notes,
         "geoprivacy": sighting.geoprivacy,
         "license": sighting.license,
-        "photo_url": photo_url(sighting=sighting, user=viewer, public=viewer.pk != sighting.owner_id),
+        "photo_url": seen_photo_url(name=sighting.seen_photo),  # type: ignore[attr-defined]
         "species": _species_brief(sighting.species),
         "model_version": (
             {"id": classification.model_version_id, "name": classification.model_version.name}
@@ -78,10 +88,93 @@ def sighting_detail(*, sighting, viewer):
         ),
         "predictions": [
             {"species": _species_brief(p.species), "label": p.label, "score": p.score}
-            for p in (classification.predictions.all() if classification else [])
+            for p in (classification.ranked if classification else [])  # type: ignore[attr-defined]
         ],
         "regulations": regulations,
         "warnings": regulations["warnings"] if regulations else [],
         "created_at": sighting.created_at,
         "classified_at": sighting.classified_at,
     }
+
+
+def map_points(*, viewer: Any, limit: int = MAP_POINTS_LIMIT) -> list[dict]:
+    """The newest sightings as map points, each at the place this viewer may see: one query.
+
+    Others' obscured sightings (and open ones of a species sensitive in their cell) are at their
+    cell's point, private ones are left out; the viewer's own are exact.
+    """
+    rows = (
+        sightings_seen_by(viewer=viewer)
+        .filter(seen_place__in=[SeenPlace.EXACT, SeenPlace.GENERALIZED])
+        .exclude(status__in=[Sighting.Status.REJECTED, Sighting.Status.FAILED])
+        .order_by("-observed_at", "pk")
+        .values(
+            "pk", "owner_id", "observed_at", "location_accuracy_m", "species_id", "species__common_name",
+            "species__scientific_name", "seen_place", "seen_latitude", "seen_longitude",
+        )[:limit]
+    )
+    viewer_id = viewer.pk if viewer.is_authenticated else None
+    points = []
+    for row in rows:
+        own = row["owner_id"] == viewer_id
+        place = place_build(
+            kind=row["seen_place"],
+            latitude=row["seen_latitude"],
+            longitude=row["seen_longitude"],
+            accuracy_m=row["location_accuracy_m"],
+        )
+        points.append(
+            {
+                "latitude": place.latitude,
+                "longitude": place.longitude,
+                "obscured": place.hidden,
+                "uncertainty_m": place.uncertainty_m,
+                "own": own,
+                "date": row["observed_at"].date().isoformat() if row["observed_at"] else None,
+                "species": (
+                    {"id": row["species_id"], "name": row["species__common_name"] or row["species__scientific_name"]}
+                    if row["species_id"]
+                    else None
+                ),
+                "sighting_id": str(row["pk"]) if own else None,
+            }
+        )
+    return points
+
+
+def region_outlines() -> dict:
+    """The regions as a GeoJSON FeatureCollection (simplified): the map's base layer without tiles."""
+    features = []
+    for region in Region.objects.only("id", "code", "name", "kind", "geometry").order_by("-area"):
+        geometry = region.geometry.simplify(OUTLINE_TOLERANCE_DEGREES, preserve_topology=True)
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"code": region.code, "name": region.name, "kind": region.kind},
+                "geometry": json.loads(geometry.geojson),
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def species_summary(*, species: Species, viewer: Any, limit: int = SPECIES_PHOTOS_LIMIT) -> dict:
+    """Counts and public photos of a species: everyone may see these."""
+    sightings = Sighting.objects.filter(species=species)
+    counts = sightings.aggregate(
+        total=Count("id"),
+        verified=Count("id", filter=Q(quality_grade=Sighting.QualityGrade.VERIFIED)),
+        anglers=Count("owner", distinct=True),
+    )
+    with_photos = sightings_seen_by(
+        viewer=viewer, queryset=sightings.exclude(public_photo=""), originals=False
+    ).order_by("-observed_at")[:limit]
+    photos = [
+        {
+            "url": seen_photo_url(name=sighting.seen_photo),  # type: ignore[attr-defined]
+            "date": sighting.observed_at,
+            "license": sighting.get_license_display(),
+            "quality_grade": sighting.get_quality_grade_display(),
+        }
+        for sighting in with_photos
+    ]
+    return {"counts": counts, "photos": photos}

@@ -26,6 +26,8 @@ def row_values(row, *, photo_url):
 @exporter_register
 class CsvExporter(Exporter):
     identifier = "csv"
+    label = "CSV"
+    path = "sightings.csv"
     filename = "sightings.csv"
     content_type = "text/csv; charset=utf-8"
 
@@ -33,7 +35,7 @@ class CsvExporter(Exporter):
         buffer = TextBuffer()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(COLUMNS)
-        for row in export_rows(selection=self.selection, on_skip=self.skip_row):
+        for row in export_rows(selection=self.selection):
             writer.writerow(row_values(row, photo_url=self.photo_address(row)))
             self.count_row()
             if buffer.full():

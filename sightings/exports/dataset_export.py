@@ -13,6 +13,7 @@ import tempfile
 from collections import Counter
 
 import zipstream
+from django.core.exceptions import ValidationError
 from PIL import Image, UnidentifiedImageError
 
 from ..storage import storage_read
@@ -50,19 +51,34 @@ def carries_metadata(data):
 @exporter_register
 class DatasetExporter(Exporter):
     identifier = "dataset"
+    label = "ML dataset (images and labels)"
+    path = "dataset.zip"
     filename = "dataset.zip"
     content_type = "application/zip"
 
+    @classmethod
+    def narrow(cls, queryset):
+        return queryset.filter(species__isnull=False)
+
+    @classmethod
+    def options_clean(cls, options):
+        seed = options.get("split_seed")
+        if seed in (None, ""):
+            return {}
+        try:
+            return {"split_seed": int(seed)}
+        except (TypeError, ValueError):
+            raise ValidationError({"split_seed": "Must be an integer."}) from None
+
     def chunks(self):
         seed = self.options.get("split_seed")
-        self.selection.queryset = self.selection.queryset.filter(species__isnull=False)
         self.reasons = Counter()
         per_label, licenses = Counter(), Counter()
         archive = zipstream.ZipStream()
         with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+", newline="") as labels:
             writer = csv.writer(labels, lineterminator="\n")
             writer.writerow(LABEL_COLUMNS if seed is not None else LABEL_COLUMNS[:-1])
-            for row in export_rows(selection=self.selection, on_skip=lambda row: self._skip("outside the area")):
+            for row in export_rows(selection=self.selection):
                 data = self._photo(row)
                 if data is None:
                     continue

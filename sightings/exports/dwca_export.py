@@ -4,12 +4,14 @@ Only records under a licence GBIF accepts (CC0, CC BY, CC BY-NC) are included.
 """
 
 import csv
+from dataclasses import replace
 from datetime import UTC, date
 from xml.etree import ElementTree
 
 import zipstream
 from django.utils import timezone
 
+from ..credits import Credits
 from ..models import Sighting
 from .registry import Exporter, TextBuffer, exporter_register
 from .selectors import Coordinates, CountryCodes, export_rows
@@ -32,6 +34,7 @@ OCCURRENCE_TERMS = [
     DWC + "geodeticDatum",
     DWC + "coordinateUncertaintyInMeters",
     DWC + "countryCode",
+    DWC + "recordedBy",
     DWC + "identifiedBy",
     DWC + "identificationVerificationStatus",
     DCTERMS + "license",
@@ -168,13 +171,19 @@ def _xml(element):
 @exporter_register
 class DarwinCoreArchiveExporter(Exporter):
     identifier = "dwca"
+    label = "Darwin Core Archive"
+    path = "dwca.zip"
     filename = "dwca.zip"
     content_type = "application/zip"
 
+    @classmethod
+    def narrow(cls, queryset):
+        return queryset.filter(license__in=GBIF_LICENSES, species__isnull=False)
+
     def chunks(self):
-        self.selection.queryset = self.selection.queryset.filter(license__in=GBIF_LICENSES, species__isnull=False)
         self.licenses = set()
         self.countries = CountryCodes()
+        self.credits = Credits()
         archive = zipstream.ZipStream(compress_type=zipstream.ZIP_DEFLATED)
         archive.add(meta_xml(), "meta.xml")
         archive.add(self._occurrences(), "occurrence.txt")
@@ -205,17 +214,18 @@ class DarwinCoreArchiveExporter(Exporter):
         return self._table(header, self._occurrence_values())
 
     def _occurrence_values(self):
-        for row in export_rows(selection=self.selection, people=True, on_skip=self.skip_row):
+        for row in export_rows(selection=self.selection, people=True):
             self.licenses.add(row.license)
             self.count_row()
+            recorded_by = self.credits.of(row.owner_id)
             yield [
                 f"urn:uuid:{row.id}", "HumanObservation", row.scientific_name, row.common_name, row.rank,
                 row.kingdom, _iso(row.observed_at), row.latitude, row.longitude,
                 "WGS84" if row.latitude is not None else "",
                 None if row.uncertainty_m is None else round(row.uncertainty_m),
                 self.countries.of(latitude=row.latitude, longitude=row.longitude),
-                row.identified_by, VERIFICATION.get(row.quality_grade, ""), LICENSE_URIS[row.license],
-                row.rights_holder, _iso(row.updated_at), WITHHELD.get(row.coordinates, ""),
+                recorded_by, self._identified_by(row), VERIFICATION.get(row.quality_grade, ""),
+                LICENSE_URIS[row.license], recorded_by, _iso(row.updated_at), WITHHELD.get(row.coordinates, ""),
                 GENERALIZED if row.coordinates == Coordinates.GENERALIZED else "",
             ]
 
@@ -225,12 +235,16 @@ class DarwinCoreArchiveExporter(Exporter):
 
     def _multimedia_values(self):
         with_photo = self.selection.queryset.exclude(public_photo="")
-        selection = type(self.selection)(
-            queryset=with_photo, viewer=self.selection.viewer, trusted=self.selection.trusted,
-            areas=self.selection.areas,
-        )
+        selection = replace(self.selection, queryset=with_photo)
         for row in export_rows(selection=selection, people=True):
+            credit = self.credits.of(row.owner_id)
             yield [
                 f"urn:uuid:{row.id}", "StillImage", "image/jpeg", self.photo_address(row), _iso(row.observed_at),
-                row.rights_holder, LICENSE_URIS[row.license], row.rights_holder,
+                credit, LICENSE_URIS[row.license], credit,
             ]
+
+    def _identified_by(self, row):
+        # A person as they chose to be credited; the classifier when no person decided.
+        if row.identified_by_id is not None:
+            return self.credits.of(row.identified_by_id) or "a contributor"
+        return f"classifier {row.model_version}" if row.model_version else ""

@@ -1,15 +1,13 @@
 """The filters every export accepts.
 
-Place filters (`bbox`, `region`) must not reveal more than the rows themselves. A viewer who may
-not see true locations could otherwise learn where an obscured or private sighting really is by
-shrinking a box around it and watching whether it stays in the answer. So for such viewers a
-place filter keeps a row only when the point they are shown lies in the area: private rows (no
-point) never match, and obscured ones match by their cell point. The database narrows first on
-the true location widened by one grid cell, which can only keep too many rows, never too few,
-because the shown point always lies in the true point's cell.
+Place filters (`bbox`, `region`) match the place each viewer is shown
+(`sightings.visibility.sightings_in_area`), never the true one: a viewer who may not see true
+locations could otherwise learn where an obscured or private sighting really is by shrinking a
+box around it and watching whether it stays in the answer. Private rows (no point) never match,
+obscured ones match by their cell point, and every count is taken after this filter.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.contrib.gis.geos import Polygon
@@ -20,14 +18,13 @@ from classifier.models import ModelVersion
 from regulations.models import Region
 from regulations.selectors import species_get_by_key
 
-from ..geoprivacy import CELL_DEGREES
 from ..models import Sighting
-from ..roles import user_sees_true_locations
+from ..visibility import sightings_in_area
 
 ANY_GRADE = "any"
 DEFAULT_GRADE = Sighting.QualityGrade.VERIFIED
-# One cell plus the rounding of obscured points to 5 decimals.
-PREFILTER_MARGIN = CELL_DEGREES + 0.001
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(9999, 12, 30)
 
 
 class BboxField(forms.CharField):
@@ -74,6 +71,18 @@ class RegionField(forms.CharField):
         return region
 
 
+class DayField(forms.DateField):
+    def clean(self, value):
+        day = super().clean(value)
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise forms.ValidationError(f"Give a date from {EARLIEST_DAY} to {LATEST_DAY}.")
+        return day
+
+
+class DayFilter(filters.DateFilter):
+    field_class = DayField
+
+
 class BboxFilter(filters.Filter):
     field_class = BboxField
 
@@ -93,8 +102,8 @@ class ExportFilterSet(filters.FilterSet):
         method="filter_nothing",
         help_text="Default: verified; `any` for every grade.",
     )
-    observed_from = filters.DateFilter(method="filter_observed_from", help_text="First day, ISO date.")
-    observed_to = filters.DateFilter(method="filter_observed_to", help_text="Last day (included), ISO date.")
+    observed_from = DayFilter(method="filter_observed_from", help_text="First day, ISO date.")
+    observed_to = DayFilter(method="filter_observed_to", help_text="Last day (included), ISO date.")
     bbox = BboxFilter(method="filter_bbox", help_text="min_lon,min_lat,max_lon,max_lat (WGS84).")
     region = RegionFilter(method="filter_region", help_text="Region code or id.")
     model_version = filters.ModelChoiceFilter(
@@ -108,9 +117,7 @@ class ExportFilterSet(filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, viewer, **kwargs):
         super().__init__(data=data, queryset=queryset, **kwargs)
-        self.trusted = user_sees_true_locations(viewer)
-        # Areas the shown point must fall in, checked row by row (untrusted viewers only).
-        self.areas = []
+        self.viewer = viewer
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
@@ -135,22 +142,10 @@ class ExportFilterSet(filters.FilterSet):
         return queryset.filter(classifications__model_version=value)
 
     def filter_bbox(self, queryset, name, value):
-        return self._within(queryset, area=Polygon.from_bbox(value), extent=value)
+        return sightings_in_area(queryset=queryset, viewer=self.viewer, area=Polygon.from_bbox(value))
 
     def filter_region(self, queryset, name, value):
-        return self._within(queryset, area=value.geometry, extent=value.geometry.extent)
-
-    def _within(self, queryset, *, area, extent):
-        area.srid = 4326
-        if self.trusted:
-            return queryset.filter(location__intersects=area)
-        self.areas.append(area.prepared)
-        min_lon, min_lat, max_lon, max_lat = extent
-        widened = Polygon.from_bbox(
-            (min_lon - PREFILTER_MARGIN, min_lat - PREFILTER_MARGIN, max_lon + PREFILTER_MARGIN, max_lat + PREFILTER_MARGIN)
-        )
-        widened.srid = 4326
-        return queryset.exclude(geoprivacy=Sighting.Geoprivacy.PRIVATE).filter(location__intersects=widened)
+        return sightings_in_area(queryset=queryset, viewer=self.viewer, area=value.geometry)
 
 
 def _day_start(day):

@@ -17,6 +17,8 @@ NOTES = {
 @exporter_register
 class GeoJsonExporter(Exporter):
     identifier = "geojson"
+    label = "GeoJSON"
+    path = "sightings.geojson"
     filename = "sightings.geojson"
     content_type = "application/geo+json"
 
@@ -27,7 +29,7 @@ class GeoJsonExporter(Exporter):
         buffer = TextBuffer()
         buffer.write(encoder.encode(header)[:-1] + ',"features":[')
         separator = ""
-        for row in export_rows(selection=self.selection, on_skip=self.skip_row):
+        for row in export_rows(selection=self.selection):
             buffer.write(separator + encoder.encode(self.feature(row)))
             separator = ","
             self.count_row()

@@ -1,10 +1,15 @@
-"""Exporters register themselves here by identifier; views and tasks look them up."""
+"""Exporters register themselves here by identifier: the URLs, the job formats and the views come
+from this registry alone, so adding a format is adding one module to `EXPORTER_MODULES`."""
 
+from importlib import import_module
 from io import StringIO
 
-from ..photo_links import storage_signed_url
+from django.db.models import QuerySet
 
-EXPORTERS = {}
+from ..visibility import seen_photo_url
+
+EXPORTER_MODULES = ("csv_export", "geojson_export", "dwca_export", "dataset_export")
+EXPORTERS: dict[str, type["Exporter"]] = {}
 
 
 def exporter_register(cls):
@@ -12,17 +17,33 @@ def exporter_register(cls):
     return cls
 
 
-def exporter_get(identifier):
+def exporters() -> list[type["Exporter"]]:
+    """Every registered exporter, in the order of `EXPORTER_MODULES`."""
+    import_exporters()
+    return list(EXPORTERS.values())
+
+
+def exporter_get(identifier: str) -> type["Exporter"] | None:
+    import_exporters()
     return EXPORTERS.get(identifier)
+
+
+def exporter_choices() -> list[tuple[str, str]]:
+    """(identifier, label) of every format: the choices of ExportJob.format and of the job API."""
+    return [(cls.identifier, cls.label) for cls in exporters()]
 
 
 class Exporter:
     """One export format: turns an ExportSelection into a stream of bytes.
 
-    `progress(written=, skipped=)` is called every `PROGRESS_EVERY` rows and at the end.
+    `path` is its URL under /api/v1/exports/; `narrow` restricts the rows the format can hold
+    (before they are counted). `progress(written=, skipped=)` is called every `PROGRESS_EVERY`
+    rows and at the end.
     """
 
     identifier = ""
+    label = ""
+    path = ""
     filename = ""
     content_type = "application/octet-stream"
     PROGRESS_EVERY = 2000
@@ -34,6 +55,15 @@ class Exporter:
         self.written = 0
         self.skipped = 0
 
+    @classmethod
+    def narrow(cls, queryset: QuerySet) -> QuerySet:
+        return queryset
+
+    @classmethod
+    def options_clean(cls, options: dict) -> dict:
+        """The options this format takes, validated; raises ValidationError naming the option."""
+        return {}
+
     def chunks(self):
         raise NotImplementedError
 
@@ -42,7 +72,7 @@ class Exporter:
         if self._progress and self.written % self.PROGRESS_EVERY == 0:
             self._progress(written=self.written, skipped=self.skipped)
 
-    def skip_row(self, row=None):
+    def skip_row(self):
         self.skipped += 1
 
     def finish(self):
@@ -51,8 +81,7 @@ class Exporter:
 
     @staticmethod
     def photo_address(row):
-        # photo_url(public=True) without a model instance: the signed URL of the EXIF-free copy.
-        return storage_signed_url(name=row.public_photo) if row.public_photo else ""
+        return seen_photo_url(name=row.public_photo)
 
 
 class TextBuffer:
@@ -75,4 +104,5 @@ class TextBuffer:
 
 
 def import_exporters():
-    from . import csv_export, dataset_export, dwca_export, geojson_export  # noqa: F401
+    for name in EXPORTER_MODULES:
+        import_module(f"{__package__}.{name}")

@@ -1,18 +1,21 @@
-"""Reads for exports: which sightings, and what of each a viewer may learn, row by row."""
+"""Reads for exports: which sightings, and what of each a viewer may learn, row by row.
 
-from dataclasses import dataclass, field
-from typing import NamedTuple
+Rows come from `sightings.visibility.sightings_seen_by`: the place, the photo and the top
+prediction are what the viewer may see, computed in the database. The filters (see `filters`)
+match the shown place too, so the count of a selection is exactly the rows an export writes.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
-from django.db.models import F, FloatField, Func, OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
-from regulations.models import Region, Regulation, Species
-from regulations.selectors import species_accepted, species_is_sensitive
+from regulations.models import Region
 
-from ..geoprivacy import public_location
-from ..models import ExportJob, Identification, Prediction, Sighting
-from ..roles import user_sees_true_locations
+from ..models import ExportJob, Identification, Sighting
+from ..visibility import Place, SeenPlace, Viewer, place_build, sightings_seen_by
 from .filters import ExportFilterSet
 
 CHUNK_SIZE = 2000
@@ -23,209 +26,116 @@ COORDINATES_GENERALIZED = "generalized"
 class Coordinates:
     """What one row's coordinates are."""
 
-    EXACT = "exact"
-    GENERALIZED = "generalized"
-    WITHHELD = "withheld"
-    NONE = ""
+    EXACT = SeenPlace.EXACT
+    GENERALIZED = SeenPlace.GENERALIZED
+    WITHHELD = SeenPlace.WITHHELD
+    NONE = SeenPlace.NONE
 
 
 @dataclass
 class ExportSelection:
-    queryset: object
-    viewer: object
+    queryset: QuerySet
+    viewer: Any
     trusted: bool
-    areas: list = field(default_factory=list)
 
     @property
-    def coordinates(self):
+    def coordinates(self) -> str:
         return COORDINATES_TRUE if self.trusted else COORDINATES_GENERALIZED
 
 
 @dataclass(slots=True)
 class ExportRow:
-    id: object
+    id: Any
     species_id: int | None
     scientific_name: str
     common_name: str
     rank: str
     kingdom: str
     quality_grade: str
-    observed_at: object
+    observed_at: Any
     latitude: float | None
     longitude: float | None
     uncertainty_m: float | None
     coordinates: str
-    sensitive: bool
     geoprivacy: str
-    length_cm: object
+    length_cm: Any
     license: str
     public_photo: str
     top_label: str
     top_score: float | None
     model_version: str
-    updated_at: object
-    rights_holder: str = ""
-    identified_by: str = ""
+    updated_at: Any
+    owner_id: int | None = None
+    identified_by_id: int | None = None
 
 
-class _XY(NamedTuple):
-    x: float
-    y: float
+def export_selection(*, params, viewer, narrow=None) -> ExportSelection:
+    """The sightings matching the export filters in `params`, as `viewer` may see them.
 
-
-@dataclass(slots=True)
-class _Located:
-    """The attributes of a sighting that `public_location` reads, without building a model instance."""
-
-    pk: object
-    location: _XY | None
-    location_accuracy_m: float | None
-    geoprivacy: str
-    Geoprivacy = Sighting.Geoprivacy
-
-
-def export_selection(*, params, viewer, queryset=None):
-    """The sightings matching the export filters in `params`; raises ValidationError naming the field."""
-    base = Sighting.objects.all() if queryset is None else queryset
-    filterset = ExportFilterSet(data=params, queryset=base, viewer=viewer)
+    `narrow` (an exporter's `narrow`) restricts the rows before anything is counted. Raises
+    ValidationError naming the field.
+    """
+    filterset = ExportFilterSet(data=params, queryset=Sighting.objects.all(), viewer=viewer)
     if not filterset.is_valid():
         raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
-    return ExportSelection(
-        queryset=filterset.qs, viewer=viewer, trusted=user_sees_true_locations(viewer), areas=filterset.areas
-    )
+    queryset = filterset.qs
+    if narrow is not None:
+        queryset = narrow(queryset)
+    # Exports carry the EXIF-free copy only, the viewer's own sightings included.
+    queryset = sightings_seen_by(viewer=viewer, queryset=queryset, originals=False)
+    return ExportSelection(queryset=queryset, viewer=viewer, trusted=Viewer.of(viewer).sees_true_locations)
 
 
-def export_count(*, selection):
-    """Rows matching; for untrusted place filters an upper bound (see `filters`)."""
+def export_count(*, selection: ExportSelection) -> int:
+    """The number of rows the export of this selection writes (or skips for want of a photo)."""
     return selection.queryset.order_by().count()
 
 
 VALUES = (
     "pk", "species_id", "species__scientific_name", "species__common_name", "species__rank",
-    "species__kingdom", "quality_grade", "observed_at", "latitude", "longitude", "location_accuracy_m",
-    "geoprivacy", "length_cm", "license", "public_photo", "top_label", "top_score", "model_version_name",
-    "updated_at",
+    "species__kingdom", "quality_grade", "observed_at", "seen_latitude", "seen_longitude",
+    "location_accuracy_m", "seen_place", "geoprivacy", "length_cm", "license", "seen_photo", "top_label",
+    "top_score", "top_model_version_name", "updated_at",
 )
-PEOPLE_VALUES = ("owner__username", "owner__first_name", "owner__last_name", "identified_by")
+PEOPLE_VALUES = ("owner_id", "identified_by_id")
 
 
-def _annotated(queryset, *, people):
-    top = Prediction.objects.filter(classification__sighting=OuterRef("pk"), rank=1).order_by(
-        "-classification__created_at", "-classification_id"
-    )
-    queryset = queryset.annotate(
-        latitude=Func(F("location"), function="ST_Y", output_field=FloatField()),
-        longitude=Func(F("location"), function="ST_X", output_field=FloatField()),
-        top_label=Subquery(top.values("label")[:1]),
-        model_version_name=Subquery(top.values("classification__model_version__name")[:1]),
-    )
-    if people:
-        deciding = Identification.objects.filter(
-            sighting=OuterRef("pk"), is_current=True, species=OuterRef("species"), user__isnull=False
-        ).order_by("-created_at", "-pk")
-        queryset = queryset.annotate(identified_by=Subquery(deciding.values("user__username")[:1]))
-    return queryset
+def _identified_by(queryset: QuerySet) -> QuerySet:
+    deciding = Identification.objects.filter(
+        sighting=OuterRef("pk"), is_current=True, species=OuterRef("species"), user__isnull=False
+    ).order_by("-created_at", "-pk")
+    return queryset.annotate(identified_by_id=Subquery(deciding.values("user_id")[:1]))
 
 
-def export_rows(*, selection, people=False, on_skip=None):
-    """Each matching sighting as an ExportRow, with the place the viewer may see, streamed in chunks.
+def export_rows(*, selection: ExportSelection, people: bool = False) -> Iterator[ExportRow]:
+    """Each selected sighting as an ExportRow with the place the viewer may see, streamed in chunks.
 
-    `people` adds who holds the rights and who identified (for Darwin Core). Rows that a place
-    filter drops after obscuring are reported to `on_skip` and not yielded.
+    `people` adds who recorded and who identified it (user ids, for Darwin Core's credits).
     """
-    queryset = _annotated(selection.queryset, people=people).order_by("pk")
+    queryset = selection.queryset
+    if people:
+        queryset = _identified_by(queryset)
     names = VALUES + (PEOPLE_VALUES if people else ())
-    sensitive = SensitiveSpecies()
-    for values in queryset.values_list(*names).iterator(chunk_size=CHUNK_SIZE):
-        row = _row(values, people=people)
-        _place(row, values=values, trusted=selection.trusted, sensitive=sensitive)
-        if selection.areas and not _shown_inside(row, areas=selection.areas):
-            if on_skip:
-                on_skip(row)
-            continue
-        yield row
+    for values in queryset.order_by("pk").values_list(*names).iterator(chunk_size=CHUNK_SIZE):
+        yield _row(values, people=people)
 
 
-def _row(values, *, people):
+def _row(values, *, people: bool) -> ExportRow:
     (pk, species_id, scientific_name, common_name, rank, kingdom, grade, observed_at, latitude, longitude,
-     accuracy, geoprivacy, length_cm, license, public_photo, top_label, top_score, model_version,
+     accuracy, seen_place, geoprivacy, length_cm, license, photo, top_label, top_score, model_version,
      updated_at) = values[: len(VALUES)]
+    place: Place = place_build(kind=seen_place, latitude=latitude, longitude=longitude, accuracy_m=accuracy)
     row = ExportRow(
         id=pk, species_id=species_id, scientific_name=scientific_name or "", common_name=common_name or "",
         rank=rank or "", kingdom=kingdom or "", quality_grade=grade, observed_at=observed_at,
-        latitude=latitude, longitude=longitude, uncertainty_m=accuracy, coordinates=Coordinates.NONE,
-        sensitive=False, geoprivacy=geoprivacy, length_cm=length_cm, license=license,
-        public_photo=public_photo or "", top_label=top_label or "", top_score=top_score,
+        latitude=place.latitude, longitude=place.longitude, uncertainty_m=place.uncertainty_m,
+        coordinates=place.kind, geoprivacy=geoprivacy, length_cm=length_cm, license=license,
+        public_photo=photo or "", top_label=top_label or "", top_score=top_score,
         model_version=model_version or "", updated_at=updated_at,
     )
     if people:
-        username, first_name, last_name, identified_by = values[len(VALUES):]
-        row.rights_holder = f"{first_name} {last_name}".strip() or username
-        row.identified_by = identified_by or (f"classifier {model_version}" if model_version else "")
+        row.owner_id, row.identified_by_id = values[len(VALUES):]
     return row
-
-
-def _place(row, *, values, trusted, sensitive):
-    if row.latitude is None:
-        row.latitude = row.longitude = row.uncertainty_m = None
-        return
-    row.sensitive = (
-        not trusted
-        and row.geoprivacy == Sighting.Geoprivacy.OPEN
-        and sensitive.at(species_id=row.species_id, latitude=row.latitude, longitude=row.longitude)
-    )
-    located = _Located(
-        pk=row.id, location=_XY(row.longitude, row.latitude), location_accuracy_m=row.uncertainty_m,
-        geoprivacy=row.geoprivacy,
-    )
-    place = public_location(sighting=located, true_location_allowed=trusted, force_obscure=row.sensitive)
-    row.latitude, row.longitude, row.uncertainty_m = place.latitude, place.longitude, place.uncertainty_m
-    if place.withheld:
-        row.coordinates = Coordinates.WITHHELD
-    elif place.obscured:
-        row.coordinates = Coordinates.GENERALIZED
-    else:
-        row.coordinates = Coordinates.EXACT
-
-
-def _shown_inside(row, *, areas):
-    if row.latitude is None:
-        return False
-    point = Point(row.longitude, row.latitude, srid=4326)
-    return all(area.intersects(point) for area in areas)
-
-
-class SensitiveSpecies:
-    """`species_is_sensitive`, asked only for species that some sensitive regulation may cover.
-
-    The candidates are the accepted species whose own entry, genus or family appears in a
-    sensitive regulation (a superset of what `species_is_sensitive` matches); every other species
-    is answered without a query.
-    """
-
-    def __init__(self):
-        self._species = {}
-        self._candidate = {}
-        taxa = Regulation.objects.filter(sensitive=True).values_list("species__pk", "species__scientific_name")
-        self._ids = {pk for pk, _ in taxa if pk is not None}
-        self._names = {name.lower() for _, name in taxa if name}
-
-    def at(self, *, species_id, latitude, longitude):
-        if species_id is None or not self._ids:
-            return False
-        if species_id not in self._candidate:
-            species = Species.objects.get(pk=species_id)
-            accepted = species_accepted(species=species)
-            names = {accepted.scientific_name.lower(), accepted.scientific_name.split()[0].lower()}
-            if accepted.family:
-                names.add(accepted.family.lower())
-            self._species[species_id] = species
-            self._candidate[species_id] = accepted.pk in self._ids or bool(names & self._names)
-        if not self._candidate[species_id]:
-            return False
-        return species_is_sensitive(
-            species=self._species[species_id], point=Point(longitude, latitude, srid=4326)
-        )
 
 
 class CountryCodes:
@@ -247,5 +157,5 @@ class CountryCodes:
         return ""
 
 
-def export_jobs_of(*, user):
+def export_jobs_of(*, user) -> QuerySet[ExportJob]:
     return ExportJob.objects.filter(owner=user)

@@ -2,10 +2,11 @@ from rest_framework import serializers
 
 from ..models import ExportJob
 from ..photo_links import storage_signed_url
+from .registry import exporter_choices
 
 
 class ExportJobCreateSerializer(serializers.Serializer):
-    format = serializers.ChoiceField(choices=ExportJob.Format.choices)
+    format = serializers.ChoiceField(choices=exporter_choices())
     filters = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
     options = serializers.DictField(required=False, default=dict, help_text="split_seed for the dataset.")
 

@@ -13,30 +13,29 @@ from django.utils import timezone
 from ..errors import StorageUnavailable
 from ..models import ExportJob, export_file_key
 from ..storage import storage_delete_quietly, storage_errors
-from .registry import exporter_get, import_exporters
+from .registry import exporter_get
 from .selectors import export_count, export_selection
 
 logger = logging.getLogger(__name__)
 
 
-def export_options_clean(*, format, options):
+def export_options_clean(*, format: str, options: dict | None) -> dict:
     """The options a format takes, validated; raises ValidationError naming the option."""
-    cleaned = {}
-    seed = (options or {}).get("split_seed")
-    if seed not in (None, ""):
-        if format != ExportJob.Format.DATASET:
-            raise ValidationError({"split_seed": "Only the dataset export takes a split seed."})
-        try:
-            cleaned["split_seed"] = int(seed)
-        except (TypeError, ValueError):
-            raise ValidationError({"split_seed": "Must be an integer."}) from None
+    exporter_class = exporter_get(format)
+    if exporter_class is None:
+        raise ValidationError({"format": f"Unknown format {format!r}."})
+    given = {key: value for key, value in (options or {}).items() if value not in (None, "")}
+    cleaned = exporter_class.options_clean(given)
+    unknown = sorted(set(given) - set(cleaned))
+    if unknown:
+        raise ValidationError({unknown[0]: f"The {exporter_class.label} export takes no option {unknown[0]!r}."})
     return cleaned
 
 
 def export_job_create(*, user, format, filters, options=None):
     """Queue an export job after checking its filters and options (ValidationError names the field)."""
     filters = {key: str(value) for key, value in (filters or {}).items()}
-    export_selection(params=filters, viewer=user)
+    export_selection(params=filters, viewer=user, narrow=exporter_get(format).narrow)
     options = export_options_clean(format=format, options=options)
     job = ExportJob.objects.create(owner=user, format=format, filters=filters, options=options)
     transaction.on_commit(lambda: export_job_enqueue(job_id=job.pk))
@@ -59,7 +58,6 @@ def export_job_run(*, job_id):
     Storage outages raise StorageUnavailable (the task retries); anything else marks the job
     failed with its traceback.
     """
-    import_exporters()
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status == ExportJob.Status.DONE:
@@ -93,7 +91,7 @@ def export_job_run(*, job_id):
 
 def _job_build(*, job):
     exporter_class = exporter_get(job.format)
-    selection = export_selection(params=job.filters, viewer=job.owner)
+    selection = export_selection(params=job.filters, viewer=job.owner, narrow=exporter_class.narrow)
     total = export_count(selection=selection)
     ExportJob.objects.filter(pk=job.pk).update(rows_total=total, coordinates=selection.coordinates)
 

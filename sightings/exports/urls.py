@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .registry import exporters
 from .views import ExportJobViewSet, ExportView
 
 app_name = "exports"
@@ -9,9 +10,7 @@ router = SimpleRouter()
 router.register("jobs", ExportJobViewSet, basename="export-job")
 
 urlpatterns = [
-    path("sightings.csv", ExportView.as_view(exporter="csv"), name="sightings-csv"),
-    path("sightings.geojson", ExportView.as_view(exporter="geojson"), name="sightings-geojson"),
-    path("dwca.zip", ExportView.as_view(exporter="dwca"), name="dwca"),
-    path("dataset.zip", ExportView.as_view(exporter="dataset"), name="dataset"),
+    *(path(exporter.path, ExportView.as_view(exporter=exporter.identifier), name=exporter.identifier)
+      for exporter in exporters()),
     *router.urls,
 ]

@@ -11,12 +11,10 @@ from rest_framework.views import APIView
 from ..models import ExportJob
 from ..roles import user_may_export
 from .filters import ExportFilterSet
-from .registry import exporter_get, import_exporters
+from .registry import exporter_get
 from .selectors import export_count, export_jobs_of, export_selection
 from .serializers import ExportJobCreateSerializer, ExportJobSerializer
 from .services import export_job_create, export_options_clean
-
-import_exporters()
 
 
 class MayExport(BasePermission):
@@ -42,7 +40,7 @@ class ExportView(APIView):
         exporter_class = exporter_get(self.exporter)
         params = request.query_params
         options = export_options_clean(format=self.exporter, options={"split_seed": params.get("split_seed")})
-        selection = export_selection(params=params, viewer=request.user)
+        selection = export_selection(params=params, viewer=request.user, narrow=exporter_class.narrow)
         count = export_count(selection=selection)
         if count > settings.EXPORT_SYNC_MAX_ROWS:
             return Response(

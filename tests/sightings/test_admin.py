@@ -9,7 +9,7 @@ from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.urls import reverse
 
 from regulations.models import Region, Species
-from sightings import photo_links as photos
+import sightings.admin
 from sightings.services.identifications import identification_set_species
 from sightings.models import Identification, Sighting
 from tests.sightings.factories_moderation import (
@@ -38,10 +38,10 @@ NO_INLINE_FORMS = {"identifications-TOTAL_FORMS": "0", "identifications-INITIAL_
 def signed_photo_urls(monkeypatch):
     """A stand-in for the signed photo URLs, so that pages can be checked for the exact address."""
 
-    def photo_url(*, sighting, user, public=True):
-        return f"/signed/{sighting.pk}.jpg" if public and sighting.public_photo else ""
+    def seen_photo_url(*, name):
+        return f"/signed/{name}" if name else ""
 
-    monkeypatch.setattr(photos, "photo_url", photo_url)
+    monkeypatch.setattr(sightings.admin, "seen_photo_url", seen_photo_url)
 
 
 @pytest.fixture
@@ -108,8 +108,8 @@ def test_moderator_sees_the_queue(admin_client, owner, model_version, bass):
 
     html = response.content.decode()
     assert set(listed(response)) == {sighting.pk, without_photo.pk}
-    assert f'src="/signed/{sighting.pk}.jpg"' in html
-    assert f"/signed/{without_photo.pk}" not in html
+    assert f'src="/signed/{sighting.public_photo.name}"' in html
+    assert html.count('src="/signed/') == 1
     assert '<td class="field-top_prediction">Micropterus salmoides</td>' in html
     assert '<td class="field-confidence">0.73</td>' in html
     assert "Merge species" in html
@@ -285,7 +285,7 @@ def test_change_view_shows_photo_predictions_position_and_history(admin_client, 
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert f'src="/signed/{sighting.pk}.jpg"' in html
+    assert f'src="/signed/{sighting.public_photo.name}"' in html
     assert 'id="top-predictions"' in html and "0.810" in html and "not_fish" in html
     assert "latitude 41.50000, longitude -81.25000" in html
     assert "Largemouth bass (Micropterus salmoides) → Walleye (Sander vitreus)" in html

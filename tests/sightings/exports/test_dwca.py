@@ -81,10 +81,11 @@ def test_occurrence_core_values(three_sightings, researcher):
     assert float(open_record["decimalLatitude"]) == pytest.approx(41.501234)
     assert open_record["geodeticDatum"] == "WGS84"
     assert open_record["taxonRank"] == "species" and open_record["kingdom"] == "Animalia"
-    assert open_record["identifiedBy"] == "moderator"
+    # Neither the angler nor the moderator chose to be credited: no names, nothing that links records.
+    assert open_record["recordedBy"] == open_record["rightsHolder"] == ""
+    assert open_record["identifiedBy"] == "a contributor"
     assert open_record["identificationVerificationStatus"] == "verified"
     assert open_record["license"] == "http://creativecommons.org/licenses/by/4.0/legalcode"
-    assert open_record["rightsHolder"] == "angler"
     assert open_record["informationWithheld"] == open_record["dataGeneralizations"] == ""
 
 
@@ -143,3 +144,24 @@ def test_country_code_comes_from_the_region_holding_the_shown_point(three_sighti
     found = records(archive(researcher, DWCA_URL))
     assert found[str(three_sightings["open"].pk)]["countryCode"] == "US"
     assert found[str(three_sightings["private"].pk)]["countryCode"] == ""
+
+
+def test_records_are_linked_only_as_each_person_chose_to_be_credited(three_sightings, researcher, angler, moderator):
+    from sightings.credits import pseudonym_of
+    from sightings.models import Contributor
+
+    def credits():
+        found = records(archive(researcher, DWCA_URL))
+        return {(row["recordedBy"], row["rightsHolder"]) for row in found.values()}, found
+
+    people, found = credits()
+    assert people == {("", "")}
+    assert not any("angler" in value or "moderator" in value for row in found.values() for value in row.values())
+
+    Contributor.objects.create(user=angler, credit=Contributor.Credit.PSEUDONYM)
+    Contributor.objects.create(user=moderator, credit=Contributor.Credit.NAME, credit_name="Dr. A. Moderator")
+    people, found = credits()
+    pseudonym = pseudonym_of(user_id=angler.pk)
+    assert people == {(pseudonym, pseudonym)} and "angler" not in pseudonym
+    assert {row["identifiedBy"] for row in found.values()} == {"Dr. A. Moderator"}
+    assert records(archive(researcher, DWCA_URL)) == found  # stable from one export to the next

@@ -110,17 +110,34 @@ def test_region_filter_uses_the_shown_point_for_untrusted_viewers(three_sighting
     assert str(obscured.pk) in csv_rows(researcher, region="shown-spot")
 
 
-def test_sensitivity_prefilter_asks_the_regulations_only_for_candidates(sensitive_bass, django_assert_max_num_queries):
-    from django.contrib.gis.geos import Point
+def test_sensitivity_is_decided_on_the_whole_cell_not_the_true_point(make_sighting, color_species, researcher):
+    # The reef ends at latitude 41.15, inside the cell 41.0-41.2: a catch just outside it is hidden
+    # too, or whether it is hidden would tell which side of the edge it lies.
+    reef = region_make(code="reef-edge", bbox=(-82.0, 40.0, -81.0, 41.15))
+    sensitive_regulation(region=reef, species=color_species["micropterus_salmoides"])
+    beside = make_sighting(latitude=41.18, longitude=-81.5, geoprivacy="open")
+    next_cell = make_sighting(latitude=41.21, longitude=-81.5, geoprivacy="open")
+    rows = csv_rows(researcher)
+    assert rows[str(beside.pk)]["coordinates"] == "generalized"
+    assert rows[str(next_cell.pk)]["coordinates"] == "exact"
 
-    from regulations.selectors import species_is_sensitive
-    from sightings.exports.selectors import SensitiveSpecies
 
-    bass = sensitive_bass["inside"].species
-    walleye = sensitive_bass["walleye"].species
-    checker = SensitiveSpecies()
-    for species, latitude in ((bass, 41.5), (bass, 44.5), (walleye, 41.5)):
-        expected = species_is_sensitive(species=species, point=Point(-81.5, latitude, srid=4326))
-        assert checker.at(species_id=species.pk, latitude=latitude, longitude=-81.5) is expected
-    with django_assert_max_num_queries(0):
-        assert checker.at(species_id=walleye.pk, latitude=41.5, longitude=-81.5) is False
+def test_sensitive_taxa_cover_genus_family_and_merged_entries(color_species):
+    from regulations.models import Species
+    from regulations.selectors import sensitive_species_by_region
+
+    bass = color_species["micropterus_salmoides"]
+    genus = Species.objects.create(scientific_name="Micropterus", rank=Species.Rank.GENUS)
+    smallmouth = Species.objects.create(scientific_name="Micropterus dolomieu", family=bass.family)
+    old_name = Species.objects.create(scientific_name="Huro salmoides", merged_into=bass)
+    family = Species.objects.create(scientific_name="Percidae", rank=Species.Rank.FAMILY)
+    perch = Species.objects.create(scientific_name="Perca flavescens", family="Percidae")
+    genus_region = region_make(code="genus-rule", bbox=(0, 0, 1, 1))
+    family_region = region_make(code="family-rule", bbox=(2, 2, 3, 3))
+    sensitive_regulation(region=genus_region, species=genus)
+    sensitive_regulation(region=family_region, species=family)
+    covered = sensitive_species_by_region()
+    assert {bass.pk, smallmouth.pk, old_name.pk, genus.pk} <= covered[genus_region.pk]
+    assert perch.pk not in covered[genus_region.pk]
+    assert {perch.pk, family.pk} <= covered[family_region.pk]
+    assert bass.pk not in covered[family_region.pk]

@@ -1,0 +1,244 @@
+"""What a viewer may see of sightings: the one place where this is decided.
+
+Every page, API answer, map point, admin screen and export reads sightings through
+`sightings_seen_by`, which annotates each row with what this viewer may know:
+
+- `seen_place`: `exact`, `generalized` (the stable point in the 0.2-degree cell), `withheld`
+  (a private place) or `""` (the sighting has no place);
+- `seen_latitude` / `seen_longitude`: the point shown, or NULL;
+- `seen_photo`: the stored photo the viewer may be sent (the upload for its owner, the EXIF-free
+  copy for everyone else);
+- `top_label`, `top_species_id`, `top_name`, `top_model_version_id`, `top_model_version_name`:
+  the newest classification's top prediction.
+
+Who sees what: the owner, moderators and trusted researchers (`sightings.view_true_location`) see
+true places. Everyone else sees an obscured sighting, and an open one whose species a regulation
+marks sensitive anywhere in its grid cell, at its cell's point, and a private one nowhere. The
+sensitive-species decision looks at the whole cell, never at the true point, so whether a place
+is hidden tells nothing finer than the cell.
+
+Place filters (`sightings_in_area`) and everything counted from them use the shown point only, so
+no sequence of filtered queries narrows a hidden place below its cell.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from regulations.models import Region
+from regulations.selectors import regulations_for, sensitive_species_by_region
+
+from .geoprivacy import cell_uncertainty_m
+from .models import Prediction, Sighting
+from .photo_links import storage_signed_url
+from .roles import user_is_moderator, user_sees_true_locations
+
+
+class SeenPlace:
+    EXACT = "exact"
+    GENERALIZED = "generalized"
+    WITHHELD = "withheld"
+    NONE = ""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: the only facts the read model needs about a user."""
+
+    user_id: int | None
+    sees_true_locations: bool
+    is_moderator: bool
+
+    @classmethod
+    def of(cls, user: Any) -> "Viewer":
+        if isinstance(user, Viewer):
+            return user
+        authenticated = user is not None and user.is_authenticated
+        return cls(
+            user_id=user.pk if authenticated else None,
+            sees_true_locations=authenticated and user_sees_true_locations(user),
+            is_moderator=authenticated and user_is_moderator(user),
+        )
+
+
+@dataclass(frozen=True)
+class Place:
+    """The place of one sighting as a viewer may see it."""
+
+    latitude: float | None
+    longitude: float | None
+    uncertainty_m: float | None
+    kind: str
+
+    @property
+    def hidden(self) -> bool:
+        return self.kind in (SeenPlace.GENERALIZED, SeenPlace.WITHHELD)
+
+    @property
+    def point(self) -> Point | None:
+        if self.latitude is None or self.longitude is None:
+            return None
+        return Point(x=self.longitude, y=self.latitude, srid=4326)
+
+
+class _Conditions:
+    """The SQL conditions that sort a viewer's rows into exact, generalized and withheld."""
+
+    def __init__(self, viewer: Viewer):
+        located = Q(location__isnull=False)
+        if viewer.sees_true_locations:
+            self.exact, self.generalized, self.withheld = located, None, None
+            return
+        own = Q(owner_id=viewer.user_id) if viewer.user_id is not None else None
+        sensitive = _sensitive_condition()
+        shown_exactly = Q(geoprivacy=Sighting.Geoprivacy.OPEN)
+        obscured = Q(geoprivacy=Sighting.Geoprivacy.OBSCURED)
+        if sensitive is not None:
+            shown_exactly &= ~sensitive
+            obscured |= Q(geoprivacy=Sighting.Geoprivacy.OPEN) & sensitive
+        private = Q(geoprivacy=Sighting.Geoprivacy.PRIVATE)
+        if own is not None:
+            shown_exactly |= own
+            obscured &= ~own
+            private &= ~own
+        self.exact = located & shown_exactly
+        self.generalized = located & obscured
+        self.withheld = located & private
+
+
+def _sensitive_condition() -> Q | None:
+    """True for rows whose species a sensitive regulation covers in a region touching the row's cell."""
+    condition = None
+    for region_id, species_ids in sensitive_species_by_region().items():
+        touches = Exists(Region.objects.filter(pk=region_id, geometry__intersects=OuterRef("cell")))
+        term = Q(species_id__in=sorted(species_ids)) & Q(touches)
+        condition = term if condition is None else condition | term
+    return condition
+
+
+def _coordinate(function: str, conditions: _Conditions) -> Case:
+    whens = [When(conditions.exact, then=Func(F("location"), function=function, output_field=FloatField()))]
+    if conditions.generalized is not None:
+        whens.append(
+            When(conditions.generalized, then=Func(F("cell_point"), function=function, output_field=FloatField()))
+        )
+    return Case(*whens, default=None, output_field=FloatField())
+
+
+def _place_kind(conditions: _Conditions) -> Case:
+    whens = [When(conditions.exact, then=Value(SeenPlace.EXACT))]
+    if conditions.generalized is not None:
+        whens.append(When(conditions.generalized, then=Value(SeenPlace.GENERALIZED)))
+    if conditions.withheld is not None:
+        whens.append(When(conditions.withheld, then=Value(SeenPlace.WITHHELD)))
+    return Case(*whens, default=Value(SeenPlace.NONE), output_field=CharField())
+
+
+def _newest_top_prediction() -> QuerySet:
+    return Prediction.objects.filter(classification__sighting=OuterRef("pk"), rank=1).order_by(
+        "-classification__created_at", "-classification_id"
+    )
+
+
+def sightings_seen_by(*, viewer: Any, queryset: QuerySet | None = None, originals: bool = True) -> QuerySet:
+    """`queryset` (default: every sighting) annotated with what `viewer` may see of each row.
+
+    Visibility of rows is the caller's business (e.g. `sightings_visible_to`); this decides what
+    of each row is shown. All of it is SQL: a page or an export runs a fixed number of queries.
+    `originals=False` gives everyone, owners included, the EXIF-free copy (public pages, exports).
+    """
+    viewer = Viewer.of(viewer)
+    conditions = _Conditions(viewer)
+    queryset = Sighting.objects.all() if queryset is None else queryset
+    top = _newest_top_prediction()
+    if originals and viewer.user_id is not None:
+        seen_photo = Case(When(owner_id=viewer.user_id, then=F("photo")), default=F("public_photo"))
+    else:
+        seen_photo = F("public_photo")
+    return queryset.annotate(
+        seen_place=_place_kind(conditions),
+        seen_latitude=_coordinate("ST_Y", conditions),
+        seen_longitude=_coordinate("ST_X", conditions),
+        seen_photo=seen_photo,
+        top_label=Subquery(top.values("label")[:1]),
+        top_species_id=Subquery(top.values("species_id")[:1]),
+        top_name=Subquery(top.annotate(name=Coalesce("species__scientific_name", "label")).values("name")[:1]),
+        top_model_version_id=Subquery(top.values("classification__model_version_id")[:1]),
+        top_model_version_name=Subquery(top.values("classification__model_version__name")[:1]),
+    )
+
+
+def sightings_in_area(*, queryset: QuerySet, viewer: Any, area: GEOSGeometry) -> QuerySet:
+    """The rows whose place, as `viewer` is shown it, lies in `area` (withheld places never do)."""
+    conditions = _Conditions(Viewer.of(viewer))
+    area = area.clone()
+    if area.srid is None:
+        area.srid = 4326
+    inside = conditions.exact & Q(location__intersects=area)
+    if conditions.generalized is not None:
+        inside |= conditions.generalized & Q(cell_point__intersects=area)
+    return queryset.filter(inside)
+
+
+def place_build(
+    *, kind: str, latitude: float | None, longitude: float | None, accuracy_m: float | None
+) -> Place:
+    """A Place from a row's `seen_*` annotations and its stated accuracy."""
+    if kind == SeenPlace.GENERALIZED and latitude is not None:
+        uncertainty = float(cell_uncertainty_m(latitude=latitude))
+        if accuracy_m:
+            uncertainty = max(uncertainty, float(round(accuracy_m)))
+        return Place(latitude, longitude, uncertainty, kind)
+    if kind == SeenPlace.EXACT:
+        return Place(latitude, longitude, accuracy_m, kind)
+    return Place(None, None, None, kind)
+
+
+def sighting_place(*, sighting: Sighting) -> Place:
+    """The place of a sighting read through `sightings_seen_by`."""
+    return place_build(
+        kind=sighting.seen_place,  # type: ignore[attr-defined]
+        latitude=sighting.seen_latitude,  # type: ignore[attr-defined]
+        longitude=sighting.seen_longitude,  # type: ignore[attr-defined]
+        accuracy_m=sighting.location_accuracy_m,
+    )
+
+
+def seen_photo_url(*, name: str | None) -> str:
+    """A short-lived signed address of a `seen_photo` name, or "" when there is none."""
+    return storage_signed_url(name=name) if name else ""
+
+
+def sighting_regulations(*, sighting: Sighting) -> dict | None:
+    """The regulations answer for the sighting's species and date at the place the viewer is shown.
+
+    A viewer who is shown a generalized place gets the rules of that place: the rules of the true
+    spot would tell which regions hold it.
+    """
+    place = sighting_place(sighting=sighting)
+    if sighting.species is None or place.point is None or sighting.observed_at is None:
+        return None
+    observed_on: date = sighting.observed_at.date()
+    answer = regulations_for(
+        point=place.point, species=sighting.species, on_date=observed_on, length_cm=sighting.length_cm
+    ).as_dict()
+    answer["place"] = place.kind
+    return answer
+

@@ -1,12 +1,14 @@
 """Property-based fuzzing of the API with hypothesis: whatever comes in, no answer is a 5xx."""
 
 import io
+import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sightings.models import Sighting
+from sightings.services.submission import LENGTH_CM_MAX, LENGTH_CM_MIN, sighting_submit
 from tests import factories
 from tests.conftest import token_client
 
@@ -57,6 +59,64 @@ def test_submissions_never_answer_5xx(angler, photo, latitude, longitude, observ
     if response.status_code == 400:
         assert Sighting.objects.count() == before
         assert response.json()
+
+
+# Any JSON value, nested a little; and raw bodies that are not JSON, or JSON nested far too deep.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | junk_text,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(junk_text, children, max_size=4),
+    max_leaves=20,
+)
+json_bodies = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "notes": json_values, "length_cm": json_values | numberish, "license": json_values | junk_text,
+            "geoprivacy": json_values | st.sampled_from(["open", "obscured", "private"]),
+            "photo_url": json_values,
+            "latitude": json_values | numberish, "observed_at": json_values | junk_text,
+        },
+    ).map(json.dumps),
+    json_values.map(json.dumps),
+    st.integers(1, 200_000).map(lambda depth: "[" * depth + "]" * depth),
+    st.integers(1, 50_000).map(lambda depth: '{"notes": ' * depth + "1" + "}" * depth),
+    junk_text,
+)
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(body=json_bodies)
+def test_json_submissions_never_answer_5xx(angler, body):
+    before = Sighting.objects.count()
+    client = token_client(angler)
+    response = client.generic("POST", "/api/v1/sightings/", body, content_type="application/json")
+    assert response.status_code < 500, response.content[:300]
+    if response.status_code == 400:
+        assert Sighting.objects.count() == before
+        assert response.json()
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(body=json_bodies)
+def test_patches_never_answer_5xx_and_a_refused_one_changes_nothing(angler, body):
+    sighting = Sighting.objects.filter(owner=angler).first() or sighting_submit(
+        owner=angler, photo=factories.photo_bytes(), latitude=41.5, longitude=-81.7,
+        observed_at=factories.aware(2026, 6, 1, 8, 30),
+    )
+    sighting.refresh_from_db()
+    before = (sighting.notes, sighting.geoprivacy, sighting.license, sighting.length_cm)
+    response = token_client(angler).generic(
+        "PATCH", f"/api/v1/sightings/{sighting.pk}/", body, content_type="application/json"
+    )
+    assert response.status_code < 500, response.content[:300]
+    sighting.refresh_from_db()
+    if response.status_code == 400:
+        assert response.json()
+        assert (sighting.notes, sighting.geoprivacy, sighting.license, sighting.length_cm) == before
+    if sighting.length_cm is not None:
+        assert LENGTH_CM_MIN <= sighting.length_cm <= LENGTH_CM_MAX
 
 
 @pytest.mark.django_db

@@ -3,7 +3,6 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from regulations.models import Species
@@ -32,7 +31,6 @@ class SightingViewSet(
 ):
     """Anglers' own sightings: submit a catch, follow its classification, correct its details."""
 
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
     filterset_class = SightingFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 

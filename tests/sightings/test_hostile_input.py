@@ -5,10 +5,13 @@ import threading
 import time
 
 import pytest
+from django.test import Client
 
 from sightings.models import Sighting
 from sightings.services import remote_photos
+from sightings.services.submission import sighting_submit
 from tests import factories
+from tests.conftest import token_client
 from tests.sightings import hostile_corpus
 from tests.sightings.test_submission import URL, stored_photo_count, submit
 
@@ -56,6 +59,63 @@ def test_script_in_notes_is_stored_as_text_and_served_as_json(api):
     assert response.status_code == 201
     assert response["Content-Type"].startswith("application/json")
     assert Sighting.objects.get().notes == payload
+
+
+# --- JSON bodies: every API view parses them with the depth-limited parser --------------------
+
+
+@pytest.fixture
+def own_sighting(angler):
+    return sighting_submit(
+        owner=angler, photo=factories.photo_bytes(), latitude=41.5, longitude=-81.69,
+        observed_at=factories.aware(2026, 6, 1, 8, 30), length_cm="31.5", notes="as it was",
+    )
+
+
+JSON_IDS = [case[0] for case in hostile_corpus.JSON_BODIES]
+
+
+def _editable(sighting):
+    sighting.refresh_from_db()
+    return sighting.notes, sighting.geoprivacy, sighting.license, sighting.length_cm
+
+
+def _assert_400_with_a_reason(response, key):
+    assert response.status_code == 400, (response.status_code, response.content[:300])
+    body = response.json()
+    assert key in body, body
+    messages = [body[key]] if isinstance(body[key], str) else body[key]
+    assert messages and all(isinstance(message, str) and len(message) > 5 for message in messages)
+
+
+@pytest.mark.parametrize("name,body,key", hostile_corpus.JSON_BODIES, ids=JSON_IDS)
+def test_hostile_json_patch_gets_400_with_a_reason_and_changes_nothing(api, own_sighting, name, body, key):
+    before = _editable(own_sighting)
+    response = api.generic("PATCH", f"{URL}{own_sighting.pk}/", body, content_type="application/json")
+    _assert_400_with_a_reason(response, key)
+    assert _editable(own_sighting) == before
+
+
+@pytest.mark.parametrize("name,body,key", hostile_corpus.JSON_BODIES, ids=JSON_IDS)
+def test_hostile_json_submission_gets_400_with_a_reason_and_stores_nothing(api, name, body, key):
+    response = api.generic("POST", URL, body, content_type="application/json")
+    _assert_400_with_a_reason(response, key)
+    assert Sighting.objects.count() == 0
+
+
+def test_a_deeply_nested_body_is_refused_by_other_api_views_too(researcher):
+    response = token_client(researcher).generic(
+        "POST", "/api/v1/exports/jobs/", "[" * 100_000 + "]" * 100_000, content_type="application/json"
+    )
+    _assert_400_with_a_reason(response, "detail")
+
+
+@pytest.mark.parametrize("path", ["/signup/", "/login/", "/sightings/new/", "/sightings/"])
+def test_a_deeply_nested_json_body_on_a_web_page_is_no_server_error(angler, path):
+    client = Client()
+    client.force_login(angler)
+    response = client.generic("POST", path, "[" * 100_000 + "]" * 100_000, content_type="application/json")
+    assert response.status_code < 500
 
 
 def test_oversized_json_body_is_refused(api):

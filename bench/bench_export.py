@@ -87,17 +87,24 @@ def fixtures():
     return owner, researcher, species, version
 
 
+# Each row's cell and shown point as Sighting.cell_derive stores them (a random point in the cell).
 INSERT_SIGHTINGS = """
-INSERT INTO sightings_sighting (id, owner_id, photo, photo_sha256, public_photo, exif, location,
-    location_accuracy_m, observed_at, length_cm, notes, geoprivacy, license, status, failure_reason,
-    species_id, quality_grade, created_at, updated_at, classified_at)
+WITH place AS (
+    SELECT i, x, y, floor(x / 0.2) * 0.2 AS west, floor(y / 0.2) * 0.2 AS south
+    FROM (SELECT i, -84 + random() * 4 AS x, 38 + random() * 4 AS y
+          FROM generate_series(%(start)s, %(stop)s - 1) AS i) AS raw
+)
+INSERT INTO sightings_sighting (id, owner_id, photo, photo_sha256, public_photo, exif, location, cell,
+    cell_point, location_accuracy_m, observed_at, length_cm, notes, geoprivacy, license, status,
+    failure_reason, species_id, quality_grade, created_at, updated_at, classified_at)
 SELECT md5('sighting' || i)::uuid, %(owner)s, 'originals/' || i || '.jpg', md5(i::text) || md5(i::text),
-    'photos/' || i || '.jpg', '{}'::jsonb,
-    ST_SetSRID(ST_MakePoint(-84 + random() * 4, 38 + random() * 4), 4326), 10 + (i %% 50),
+    'photos/' || i || '.jpg', '{}'::jsonb, ST_SetSRID(ST_MakePoint(x, y), 4326),
+    ST_MakeEnvelope(west, south, west + 0.2, south + 0.2, 4326),
+    ST_SetSRID(ST_MakePoint(west + random() * 0.19999, south + random() * 0.19999), 4326), 10 + (i %% 50),
     timestamptz '2025-01-01' + (i %% 500) * interval '13 hours', (20 + i %% 40)::numeric, '',
     (ARRAY['open', 'obscured', 'private'])[1 + i %% 3], 'cc-by', 'classified', '',
     CASE WHEN i %% 2 = 0 THEN %(bass)s ELSE %(walleye)s END, 'verified', now(), now(), now()
-FROM generate_series(%(start)s, %(stop)s - 1) AS i
+FROM place
 """
 INSERT_CLASSIFICATIONS = """
 INSERT INTO sightings_classification
@@ -137,7 +144,7 @@ def grow(*, start, stop, owner, species, version):
     geoprivacy = ["open", "obscured", "private"]
     for first in range(start, stop, 5000):
         numbers = range(first, min(stop, first + 5000))
-        sightings = Sighting.objects.bulk_create(
+        sightings = [
             Sighting(
                 owner=owner,
                 photo=f"originals/{i}.jpg",
@@ -153,7 +160,10 @@ def grow(*, start, stop, owner, species, version):
                 quality_grade="verified",
             )
             for i in numbers
-        )
+        ]
+        for sighting in sightings:
+            sighting.cell_derive()
+        sightings = Sighting.objects.bulk_create(sightings)
         classifications = Classification.objects.bulk_create(
             Classification(sighting=s, model_version=version, top_score=0.9) for s in sightings
         )
@@ -182,10 +192,10 @@ def copy_same_query(researcher):
     import psycopg
     from django.db import connection
 
-    from sightings.exports.selectors import VALUES, _annotated, export_selection
+    from sightings.exports.selectors import VALUES, export_selection
 
     selection = export_selection(params={}, viewer=researcher)
-    queryset = _annotated(selection.queryset, people=False).order_by("pk").values_list(*VALUES)
+    queryset = selection.queryset.order_by("pk").values_list(*VALUES)
     sql, params = queryset.query.get_compiler(using="default").as_sql()
     connection.ensure_connection()
     raw = connection.connection

@@ -116,6 +116,8 @@ def data_create(count, rng):
                         model_version=model_version,
                     )
                 )
+        for sighting in sightings:
+            sighting.cell_derive()
         Sighting.objects.bulk_create(sightings)
         Classification.objects.bulk_create(classifications)
         for prediction in predictions:

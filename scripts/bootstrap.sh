@@ -1,6 +1,8 @@
 # Sourced by scripts/serve and scripts/test: installs what is missing, idempotently.
 #   bootstrap_system PACKAGE...   Debian packages (when root and missing)
-#   bootstrap_venv REQUIREMENTS   .venv from a Python whose sqlite3 can load SpatiaLite
+#   bootstrap_venv LOCK           .venv from a Python whose sqlite3 can load SpatiaLite, with the
+#                                 packages of a lock file (requirements*.lock: every package pinned
+#                                 and hashed); installs again only when the lock file changes
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,7 +40,7 @@ python_with_extensions() {
 }
 
 bootstrap_venv() {
-    local requirements="$1" stamp
+    local lock="$1" stamp
     if [ ! -x "$VENV/bin/python" ]; then
         local python
         if ! python="$(python_with_extensions)"; then
@@ -50,10 +52,10 @@ bootstrap_venv() {
         "$python" -m venv "$VENV"
         "$VENV/bin/python" -m pip install -q --upgrade pip
     fi
-    stamp="$VENV/.installed-$(cat "$ROOT/requirements.txt" "$ROOT/$requirements" | sha256sum | cut -c1-16)"
+    stamp="$VENV/.installed-$(sha256sum "$ROOT/$lock" | cut -c1-16)"
     if [ ! -f "$stamp" ]; then
-        say "Installing Python packages from $requirements"
-        "$VENV/bin/python" -m pip install -q -r "$ROOT/$requirements"
+        say "Installing Python packages from $lock"
+        "$VENV/bin/python" -m pip install -q --require-hashes -r "$ROOT/$lock"
         touch "$stamp"
     fi
 }

@@ -1,8 +1,10 @@
 """Reads: which places hold a point, which rules apply there to a species on a date."""
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
 from django.contrib.gis.geos import Point
 from django.db import connections, router
@@ -13,10 +15,21 @@ from django.db.models.functions import Lower
 from regulations import wording
 from regulations.dayspecs import day_spec_describe, period_occurrence
 from regulations.models import Region, Regulation, Season, Species
-from regulations.results import NO_RULES_MESSAGE, RegionRef, RegulationsResult, Rule, SeasonInForce, SpeciesRef
+from regulations.results import (
+    NO_RULES_MESSAGE,
+    RegionRef,
+    RegulationsResult,
+    Rule,
+    SeasonInForce,
+    SpeciesRef,
+)
 
 MAX_MERGE_HOPS = 10
-SEASON_PRIORITY = {Season.Kind.CLOSED: 0, Season.Kind.CATCH_AND_RELEASE: 1, Season.Kind.OPEN: 2}
+SEASON_PRIORITY: dict[str, int] = {
+    Season.Kind.CLOSED: 0,
+    Season.Kind.CATCH_AND_RELEASE: 1,
+    Season.Kind.OPEN: 2,
+}
 
 
 # --- Places -----------------------------------------------------------------------------------
@@ -25,7 +38,7 @@ SEASON_PRIORITY = {Season.Kind.CLOSED: 0, Season.Kind.CATCH_AND_RELEASE: 1, Seas
 def _point_wgs84(point: Point) -> Point:
     if point.srid in (None, 4326):
         return Point(point.x, point.y, srid=4326)
-    return point.transform(4326, clone=True)
+    return cast(Point, point.transform(4326, clone=True))
 
 
 def regions_containing(*, point: Point) -> QuerySet[Region]:
@@ -73,7 +86,7 @@ def species_get_by_key(*, key: str) -> Species | None:
     return Species.objects.filter(scientific_name__iexact=_label_name(key)).first()
 
 
-def species_by_labels(*, labels) -> dict[str, Species | None]:
+def species_by_labels(*, labels: Iterable[str]) -> dict[str, Species | None]:
     """The species each classifier label (a snake_case scientific name) names, in one query."""
     names = {label: _label_name(label).lower() for label in labels}
     found = {
@@ -298,7 +311,7 @@ def regulations_for(
         length_cm=length,
         regions=[_region_ref(region) for region in regions],
     )
-    if accepted is None:
+    if species is None or accepted is None:
         if known:
             result.message = "The species is not known: no rules can be matched to it."
         return result
@@ -321,7 +334,7 @@ def regulations_for(
 
 
 def _species_ref(species: Species | None, accepted: Species | None) -> SpeciesRef | None:
-    if accepted is None:
+    if species is None or accepted is None:
         return None
     return SpeciesRef(
         id=accepted.pk,

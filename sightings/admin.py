@@ -31,7 +31,7 @@ from .services.identifications import (
     sighting_suggestion_get,
     species_merge,
 )
-from .models import Identification, Sighting
+from .models import Contributor, Identification, Sighting
 from .roles import user_is_moderator
 from .visibility import seen_photo_url, sighting_place, sightings_seen_by
 
@@ -395,3 +395,16 @@ class IdentificationAdmin(admin.ModelAdmin):
     @admin.display(description="from → to")
     def transition(self, identification):
         return f"{species_label(identification.previous_species)} → {species_label(identification.species)}"
+
+
+@admin.register(Contributor)
+class ContributorAdmin(admin.ModelAdmin):
+    """How each person chose to be credited in published data (they set it themselves, in the API)."""
+
+    list_display = ["user", "credit", "credit_name", "updated_at"]
+    list_filter = ["credit"]
+    search_fields = ["user__username", "credit_name"]
+    readonly_fields = ["user", "credit", "credit_name", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False

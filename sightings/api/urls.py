@@ -1,9 +1,13 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from .account import CreditView
 from .views import SightingViewSet
 
 router = DefaultRouter()
 router.register("sightings", SightingViewSet, basename="sighting")
 
-urlpatterns = router.urls + [path("exports/", include("sightings.exports.urls"))]
+urlpatterns = router.urls + [
+    path("account/credit/", CreditView.as_view(), name="account-credit"),
+    path("exports/", include("sightings.exports.urls")),
+]

@@ -28,6 +28,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from regulations.models import Species
+from regulations.selectors import species_accepted
 
 from ..models import Identification, Prediction, Sighting
 from ..roles import user_is_moderator
@@ -45,15 +46,6 @@ class Suggestion:
 
 
 # --- Reads ------------------------------------------------------------------------------------
-
-
-def species_current(*, species):
-    """The taxon a species stands for today: itself, or what it was merged into."""
-    seen = set()
-    while species is not None and species.merged_into_id is not None and species.pk not in seen:
-        seen.add(species.pk)
-        species = species.merged_into
-    return species
 
 
 def sighting_suggestion_get(*, sighting):
@@ -353,12 +345,12 @@ def _identity_decide(*, identifications):
     machines = [i for i in identifications if i.source == Identification.Source.MACHINE]
 
     if moderators:
-        species = species_current(species=moderators[-1].species)
+        species = species_accepted(species=moderators[-1].species)
         return species, _grade(species=species, agreed=True)
     if humans:
         votes, latest, taxa = defaultdict(int), {}, {}
         for position, identification in enumerate(humans):
-            species = species_current(species=identification.species)
+            species = species_accepted(species=identification.species)
             votes[species.pk] += 1
             latest[species.pk] = position
             taxa[species.pk] = species
@@ -366,7 +358,7 @@ def _identity_decide(*, identifications):
         agreed = len(humans) >= 2 and votes[leader] * 3 > len(humans) * 2
         return taxa[leader], _grade(species=taxa[leader], agreed=agreed)
     if machines:
-        return species_current(species=machines[-1].species), Sighting.QualityGrade.NEEDS_ID
+        return species_accepted(species=machines[-1].species), Sighting.QualityGrade.NEEDS_ID
     return None, Sighting.QualityGrade.NEEDS_ID
 
 

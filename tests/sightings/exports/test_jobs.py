@@ -131,3 +131,26 @@ def test_the_worker_builds_the_snapshot_on_s3(celery_worker, angler, moderator, 
     zipped = zipfile.ZipFile(io.BytesIO(download(body["download_url"])))
     assert f"images/micropterus_salmoides/{sighting.pk}.jpg" in zipped.namelist()
     assert "41.123456" in zipped.read("labels.csv").decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("format", ["csv", "geojson", "dwca", "dataset"])
+def test_a_job_counts_exactly_the_rows_it_writes(three_sightings, researcher, format):
+    # An area holding the open and the obscured sighting's true places but not the obscured one's
+    # shown point (a hole around it): for a researcher only the open one is inside.
+    from django.contrib.gis.geos import MultiPolygon, Polygon
+
+    from regulations.models import Region
+
+    shown = three_sightings["obscured"].cell_point
+    outer = ((-81.8, 41.0), (-81.6, 41.0), (-81.6, 41.6), (-81.8, 41.6), (-81.8, 41.0))
+    hole = tuple((shown.x + dx, shown.y + dy) for dx, dy in ((-1e-3, -1e-3), (1e-3, -1e-3), (1e-3, 1e-3), (-1e-3, 1e-3), (-1e-3, -1e-3)))
+    area = Region.objects.create(
+        code="around", name="around", kind=Region.Kind.STATE_WATERS,
+        geometry=MultiPolygon(Polygon(outer, hole), srid=4326),
+    )
+    job = export_job_create(user=researcher, format=format, filters={"quality_grade": "any", "region": area.code})
+    job = export_job_run(job_id=job.pk)
+    assert job.status == ExportJob.Status.DONE
+    assert job.rows_total == job.rows_written + job.rows_skipped == 1
+    assert job.rows_written == 1

@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from classifier.imaging import PhotoError, inspect_photo
 
-from .identifications import sighting_derive_identity
-from .remote_photos import photo_download
 from ..models import Sighting, original_photo_key
 from ..storage import storage_delete_quietly, storage_save
+from .identifications import sighting_derive_identity
+from .remote_photos import photo_download
 
 logger = logging.getLogger(__name__)
 

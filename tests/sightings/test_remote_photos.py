@@ -122,7 +122,10 @@ def test_a_prompt_server_is_fetched_whole(drip_server, settings):
 def test_the_submission_service_downloads_the_photo_url(angler, drip_server, settings):
     settings.PHOTO_URL_DEADLINE_SECONDS = DEADLINE
     sighting = sighting_submit(
-        owner=angler, photo_url=f"{drip_server.url}/fast", latitude=41.5, longitude=-81.7,
+        owner=angler,
+        photo_url=f"{drip_server.url}/fast",
+        latitude=41.5,
+        longitude=-81.7,
         observed_at=factories.aware(2026, 6, 1, 8, 30),
     )
     assert Sighting.objects.get(pk=sighting.pk).photo_sha256 == submission.hashlib.sha256(PHOTO).hexdigest()
@@ -145,18 +148,56 @@ def test_the_api_view_leaves_the_download_to_the_service(api, monkeypatch):
 # --- Which addresses may be fetched -----------------------------------------------------------
 
 FORBIDDEN = [
-    "127.0.0.1", "10.0.0.8", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
-    "240.0.0.1", "255.255.255.255", "224.0.0.1", "233.252.0.1", "198.18.0.1", "192.0.2.1",
-    "::", "::1", "fe80::1", "fc00::1", "fd12:3456::1", "fec0::1", "fec0:0:0:1::1", "ff02::1", "ff0e::1",
-    "100::1", "2001:db8::1",
+    "127.0.0.1",
+    "10.0.0.8",
+    "172.16.0.1",
+    "192.168.1.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "0.0.0.0",
+    "240.0.0.1",
+    "255.255.255.255",
+    "224.0.0.1",
+    "233.252.0.1",
+    "198.18.0.1",
+    "192.0.2.1",
+    "::",
+    "::1",
+    "fe80::1",
+    "fc00::1",
+    "fd12:3456::1",
+    "fec0::1",
+    "fec0:0:0:1::1",
+    "ff02::1",
+    "ff0e::1",
+    "100::1",
+    "2001:db8::1",
     # IPv4-compatible, IPv4-mapped and IPv4-translated forms of inner addresses
-    "::127.0.0.1", "::10.0.0.1", "::8.8.8.8", "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:0:a00:1",
+    "::127.0.0.1",
+    "::10.0.0.1",
+    "::8.8.8.8",
+    "::ffff:127.0.0.1",
+    "::ffff:169.254.169.254",
+    "::ffff:0:a00:1",
     # NAT64 (well-known and local-use), 6to4 and Teredo
-    "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::a00:1", "64:ff9b:1::808:808",
-    "2002:7f00:1::1", "2002:a00:1::", "2002:a9fe:a9fe::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+    "64:ff9b::7f00:1",
+    "64:ff9b::a9fe:a9fe",
+    "64:ff9b::a00:1",
+    "64:ff9b:1::808:808",
+    "2002:7f00:1::1",
+    "2002:a00:1::",
+    "2002:a9fe:a9fe::1",
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",
 ]
-ALLOWED = ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "2a00:1450:4001:82b::200e",
-           "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"]
+ALLOWED = [
+    "8.8.8.8",
+    "1.1.1.1",
+    "2606:4700:4700::1111",
+    "2a00:1450:4001:82b::200e",
+    "::ffff:8.8.8.8",
+    "64:ff9b::808:808",
+    "2002:808:808::1",
+]
 
 
 @pytest.mark.parametrize("address", FORBIDDEN)
@@ -169,8 +210,9 @@ def test_public_addresses_are_allowed(address):
     assert not address_is_forbidden(ipaddress.ip_address(address))
 
 
-@pytest.mark.parametrize("host", ["[::127.0.0.1]", "[fec0::1]", "[64:ff9b::7f00:1]", "[::ffff:127.0.0.1]",
-                                  "[2002:7f00:1::1]"])
+@pytest.mark.parametrize(
+    "host", ["[::127.0.0.1]", "[fec0::1]", "[64:ff9b::7f00:1]", "[::ffff:127.0.0.1]", "[2002:7f00:1::1]"]
+)
 def test_photo_url_at_an_ipv6_form_of_an_inner_address_is_refused_before_connecting(host, monkeypatch):
     def no_connection(*args, **kwargs):
         raise AssertionError("connected to a forbidden address")

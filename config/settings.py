@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "storages",
+    "axes",
     # Project apps, lowest layer first: classifier knows no other app, regulations owns
     # species and places, sightings ties them together.
     "classifier",
@@ -65,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -103,6 +106,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password guessing: django-axes (a maintained, widely used lockout library that hooks into every
+# authenticate() call, the admin's log-in included) counts failures per user name and per client and
+# refuses further attempts, the right password too, until the cool-off ends. The answer is the same
+# whether or not the user name exists. API tokens never pass through authenticate(): unaffected.
+AUTHENTICATION_BACKENDS = [
+    "sightings.web.limits.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "sightings.web.limits.client_ip"
+AXES_LOCKOUT_CALLABLE = "sightings.web.limits.login_locked_out"
+# Successful log-ins are not recorded (that log would keep every user's addresses).
+AXES_DISABLE_ACCESS_LOG = True
 LOGIN_URL = "sightings-web:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -189,7 +207,13 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
         "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        # Sign-up attempts per client (sightings.web.limits.SignUpRateThrottle, the web sign-up page).
+        "signup": env.str("SIGNUP_THROTTLE", default="10/hour"),
     },
+    # Reverse proxies in front of the app that append the client to X-Forwarded-For. With 0 the header
+    # is ignored and the client is REMOTE_ADDR: otherwise any client could pick its own throttle key.
+    # django-axes finds the client the same way (sightings.web.limits.client_ip).
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Catch and sighting platform API",

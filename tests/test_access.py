@@ -112,6 +112,33 @@ def test_anonymous_api_use_is_throttled_with_429(monkeypatch):
 
 
 @pytest.mark.django_db
+def test_a_rotating_forwarded_for_header_does_not_escape_the_anonymous_throttle(monkeypatch):
+    cache.clear()
+    monkeypatch.setattr(AnonRateThrottle, "rate", "3/minute", raising=False)
+    client = token_client(None)
+    codes = [
+        client.get("/api/v1/species/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in range(1, 101)
+    ]
+    assert codes[:3] == [200, 200, 200]
+    assert set(codes[3:]) == {429}
+
+
+@pytest.mark.django_db
+def test_behind_one_proxy_the_throttle_keys_on_the_last_forwarded_address(monkeypatch, settings):
+    cache.clear()
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    monkeypatch.setattr(AnonRateThrottle, "rate", "3/minute", raising=False)
+    client = token_client(None)
+
+    def get(forwarded_for):
+        return client.get("/api/v1/species/", HTTP_X_FORWARDED_FOR=forwarded_for).status_code
+
+    # The client may write anything before the proxy's entry: only the last hop counts.
+    assert [get(f"10.0.0.{n}, 198.51.100.7") for n in range(5)] == [200, 200, 200, 429, 429]
+    assert get("198.51.100.8") == 200
+
+
+@pytest.mark.django_db
 def test_authenticated_api_use_is_throttled_with_429(angler, monkeypatch):
     cache.clear()
     monkeypatch.setattr(UserRateThrottle, "rate", "2/minute", raising=False)

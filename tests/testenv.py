@@ -13,6 +13,7 @@ os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "False")
 os.environ.setdefault("DJANGO_STATIC_MANIFEST", "False")
 os.environ.setdefault("API_THROTTLE_ANON", "10000/minute")
 os.environ.setdefault("API_THROTTLE_USER", "10000/minute")
+os.environ.setdefault("SIGNUP_THROTTLE", "10000/minute")
 
 # Photos written by the tests go to a throw-away folder, never into the project's var/.
 if "DJANGO_MEDIA_ROOT" not in os.environ:

@@ -3,6 +3,7 @@ from datetime import timezone as dt_timezone
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -22,8 +23,19 @@ GEOPRIVACY_EXPLAINED = {
 
 
 class SignUpForm(UserCreationForm):
+    """A new account. A taken user name gets the same words as any unavailable one, and sign-up
+    attempts are throttled per client (sightings.web.limits), so names cannot be listed at scale."""
+
+    UNAVAILABLE = "This user name is not available. Choose another one."
+
     class Meta(UserCreationForm.Meta):
         fields = ["username"]
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username")
+        if username and User.objects.filter(username__iexact=username).exists():
+            raise ValidationError(self.UNAVAILABLE, code="unavailable")
+        return username
 
 
 class SightingSubmitForm(forms.Form):

@@ -1,3 +1,4 @@
+import math
 import mimetypes
 
 from django.conf import settings
@@ -17,13 +18,13 @@ from django.views.decorators.http import require_GET, require_POST
 from regulations.models import Species
 
 from ..errors import StorageUnavailable
-from ..services.identifications import identification_confirm_suggestion, identification_set_species
 from ..photo_links import photo_name_from_token
 from ..roles import user_is_moderator
-from ..selectors import sighting_detail, sightings_visible_to
+from ..selectors import map_points, region_outlines, sighting_detail, sightings_visible_to, species_summary
+from ..services.identifications import identification_confirm_suggestion, identification_set_species
 from ..services.submission import sighting_submit
 from .forms import IdentifyForm, SightingSubmitForm, SignUpForm
-from .selectors import map_points, region_outlines, species_summary
+from .limits import SignUpRateThrottle
 
 LOGIN_URL = "sightings-web:login"
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
@@ -47,6 +48,10 @@ def home(request):
 
 
 def signup(request):
+    if request.method == "POST":
+        throttle = SignUpRateThrottle()
+        if not throttle.allow_request(request, None):
+            return _signup_throttled(request, throttle)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
@@ -54,6 +59,16 @@ def signup(request):
         messages.success(request, f"Welcome, {user.username}! Submit your first catch.")
         return redirect("sightings-web:submit")
     return render(request, "registration/signup.html", {"form": form})
+
+
+def _signup_throttled(request, throttle):
+    minutes = math.ceil((throttle.wait() or 60) / 60)
+    unit = "minute" if minutes == 1 else "minutes"
+    refusal = f"Too many sign-up attempts from your network. Try again in {minutes} {unit}."
+    context = {"form": SignUpForm(), "refusal": refusal}
+    response = render(request, "registration/signup.html", context, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
 
 
 @login_required(login_url=LOGIN_URL)

@@ -12,7 +12,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,6 +22,8 @@ from django.utils.html import format_html
 from regulations.models import Species
 
 from .admin_filters import ConfidenceListFilter, RegionListFilter
+from .models import Contributor, Identification, Sighting
+from .roles import user_is_moderator
 from .selectors import sighting_latest_classification
 from .services.identifications import (
     identification_confirm_suggestion,
@@ -31,8 +33,6 @@ from .services.identifications import (
     sighting_suggestion_get,
     species_merge,
 )
-from .models import Contributor, Identification, Sighting
-from .roles import user_is_moderator
 from .visibility import seen_photo_url, sighting_place, sightings_seen_by
 
 
@@ -62,21 +62,25 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        query = self.object_list.query
+        queryset: QuerySet = self.object_list  # type: ignore[assignment]
+        query = queryset.query
         if connection.vendor == "postgresql" and not query.where:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [self.object_list.model._meta.db_table]
+                    "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                    [queryset.model._meta.db_table],
                 )
                 row = cursor.fetchone()
             if row and row[0] >= self.ESTIMATE_ABOVE:
                 return int(row[0])
-        return self.object_list.count()
+        return queryset.count()
 
 
 class SightingModerationForm(forms.ModelForm):
     confirm_suggestion = forms.BooleanField(
-        required=False, label="Confirm the suggested species", help_text="Accept the classifier's top suggestion."
+        required=False,
+        label="Confirm the suggested species",
+        help_text="Accept the classifier's top suggestion.",
     )
     set_species = species_field(
         label="Set species",
@@ -90,7 +94,7 @@ class SightingModerationForm(forms.ModelForm):
         fields = ()
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("confirm_suggestion") and cleaned.get("set_species"):
             raise ValidationError("Either confirm the suggestion or set a species, not both.")
         if cleaned.get("confirm_suggestion") and sighting_suggestion_get(sighting=self.instance) is None:
@@ -104,7 +108,9 @@ class SetSpeciesActionForm(forms.Form):
 
 
 class MergeSpeciesForm(forms.Form):
-    source = species_field(label="Merge this species", required=True, help_text="The old name: it stays, marked merged.")
+    source = species_field(
+        label="Merge this species", required=True, help_text="The old name: it stays, marked merged."
+    )
     target = species_field(label="into this species", required=True)
 
 
@@ -115,7 +121,15 @@ class IdentificationInline(admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ["created_at", "pk"]
-    fields = readonly_fields = ["created_at", "author", "source", "transition", "from_suggestion", "is_current", "comment"]
+    fields = readonly_fields = [  # type: ignore[assignment]
+        "created_at",
+        "author",
+        "source",
+        "transition",
+        "from_suggestion",
+        "is_current",
+        "comment",
+    ]
     verbose_name_plural = "identification history"
 
     def get_queryset(self, request):
@@ -172,22 +186,42 @@ class SightingAdmin(admin.ModelAdmin):
     search_help_text = "Species name, owner's username or words of the notes."
     actions = ["confirm_suggested_species", "set_species"]
     fieldsets = [
-        (None, {"fields": ["owner", "status", "species", "quality_grade", "observed_at", "length_cm", "notes"]}),
+        (
+            None,
+            {"fields": ["owner", "status", "species", "quality_grade", "observed_at", "length_cm", "notes"]},
+        ),
         ("Identify", {"fields": ["confirm_suggestion", "set_species", "identification_comment"]}),
         (
             "More",
             {
                 "classes": ["collapse"],
                 "fields": [
-                    "geoprivacy", "license", "failure_reason", "created_at", "classified_at", "updated_at",
+                    "geoprivacy",
+                    "license",
+                    "failure_reason",
+                    "created_at",
+                    "classified_at",
+                    "updated_at",
                     "photo_sha256",
                 ],
             },
         ),
     ]
     readonly_fields = [
-        "owner", "status", "species", "quality_grade", "observed_at", "length_cm", "notes", "geoprivacy",
-        "license", "failure_reason", "created_at", "classified_at", "updated_at", "photo_sha256",
+        "owner",
+        "status",
+        "species",
+        "quality_grade",
+        "observed_at",
+        "length_cm",
+        "notes",
+        "geoprivacy",
+        "license",
+        "failure_reason",
+        "created_at",
+        "classified_at",
+        "updated_at",
+        "photo_sha256",
     ]
 
     def get_queryset(self, request):
@@ -207,10 +241,10 @@ class SightingAdmin(admin.ModelAdmin):
             return self.fieldsets
         return [fieldset for fieldset in self.fieldsets if fieldset[0] != "Identify"]
 
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):
         if not self._may_identify(request, obj):
             kwargs["form"] = forms.ModelForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     # --- The queue ------------------------------------------------------------------------------
 
@@ -225,8 +259,15 @@ class SightingAdmin(admin.ModelAdmin):
             )
 
         return [
-            "short_id", thumbnail, "status", "quality_grade", "species", "top_prediction", "confidence",
-            "observed_at", "owner",
+            "short_id",
+            thumbnail,
+            "status",
+            "quality_grade",
+            "species",
+            "top_prediction",
+            "confidence",
+            "observed_at",
+            "owner",
         ]
 
     @admin.display(description="sighting", ordering="created_at")
@@ -252,10 +293,14 @@ class SightingAdmin(admin.ModelAdmin):
         selected = queryset.count()
         written = identifications_confirm_suggested_bulk(sightings=queryset, user=request.user)
         self._log_identifications(request, written, "Confirmed the suggested species (bulk action).")
-        self.message_user(request, f"Confirmed the suggested species of {len(written)} sightings.", messages.SUCCESS)
+        self.message_user(
+            request, f"Confirmed the suggested species of {len(written)} sightings.", messages.SUCCESS
+        )
         if selected > len(written):
             self.message_user(
-                request, f"{selected - len(written)} sightings had no suggestion and were left alone.", messages.WARNING
+                request,
+                f"{selected - len(written)} sightings had no suggestion and were left alone.",
+                messages.WARNING,
             )
 
     @admin.action(description="Set species to …", permissions=["moderate"])
@@ -267,7 +312,9 @@ class SightingAdmin(admin.ModelAdmin):
                 sightings=queryset, species=species, user=request.user, comment=form.cleaned_data["comment"]
             )
             self._log_identifications(request, written, f"Set species to {species} (bulk action).")
-            self.message_user(request, f"Set the species of {len(written)} sightings to {species}.", messages.SUCCESS)
+            self.message_user(
+                request, f"Set the species of {len(written)} sightings to {species}.", messages.SUCCESS
+            )
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -295,7 +342,9 @@ class SightingAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["moderation"] = self._moderation_panel(request, obj)
-        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+        return super().render_change_form(
+            request, context, add=add, change=change, form_url=form_url, obj=obj
+        )
 
     def _moderation_panel(self, request, sighting):
         suggestion = sighting_suggestion_get(sighting=sighting)
@@ -316,7 +365,9 @@ class SightingAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         comment = data.get("identification_comment", "")
         if data.get("confirm_suggestion"):
-            form.identification = identification_confirm_suggestion(sighting=obj, user=request.user, comment=comment)
+            form.identification = identification_confirm_suggestion(
+                sighting=obj, user=request.user, comment=comment
+            )
         elif data.get("set_species"):
             form.identification = identification_set_species(
                 sighting=obj, species=data["set_species"], user=request.user, comment=comment
@@ -350,7 +401,9 @@ class SightingAdmin(admin.ModelAdmin):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                self.message_user(request, f"Merged {source} into {target}: {moved} sightings moved.", messages.SUCCESS)
+                self.message_user(
+                    request, f"Merged {source} into {target}: {moved} sightings moved.", messages.SUCCESS
+                )
                 return HttpResponseRedirect(reverse("admin:sightings_sighting_changelist"))
         context = {
             **self.admin_site.each_context(request),
@@ -367,7 +420,15 @@ class SightingAdmin(admin.ModelAdmin):
 class IdentificationAdmin(admin.ModelAdmin):
     """The audit log of identifications: nobody adds, edits or deletes them here."""
 
-    list_display = ["created_at", "sighting_link", "source", "author", "transition", "from_suggestion", "is_current"]
+    list_display = [
+        "created_at",
+        "sighting_link",
+        "source",
+        "author",
+        "transition",
+        "from_suggestion",
+        "is_current",
+    ]
     list_filter = ["source", "from_suggestion", "is_current", ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["user", "model_version", "species__merged_into", "previous_species__merged_into"]
     search_fields = ["user__username", "species__scientific_name", "species__common_name", "comment"]

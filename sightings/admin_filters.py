@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+
 from regulations.models import Region
 
 from .visibility import sightings_in_area
@@ -12,7 +13,7 @@ class ConfidenceListFilter(admin.SimpleListFilter):
 
     title = "model confidence"
     parameter_name = "confidence"
-    BANDS = {
+    BANDS: dict[str, tuple[str, dict[str, float | bool]]] = {
         "low": ("below 0.5", {"top_score__lt": 0.5}),
         "medium": ("0.5 to 0.8", {"top_score__gte": 0.5, "top_score__lt": 0.8}),
         "high": ("0.8 and above", {"top_score__gte": 0.8}),
@@ -23,11 +24,12 @@ class ConfidenceListFilter(admin.SimpleListFilter):
         return [(key, label) for key, (label, _) in self.BANDS.items()]
 
     def queryset(self, request, queryset):
-        if self.value() is None:
+        value = self.value()
+        if value is None:
             return queryset
-        if self.value() not in self.BANDS:
-            raise IncorrectLookupParameters(f"Unknown confidence band {self.value()!r}.")
-        return queryset.filter(**self.BANDS[self.value()][1])
+        if value not in self.BANDS:
+            raise IncorrectLookupParameters(f"Unknown confidence band {value!r}.")
+        return queryset.filter(**self.BANDS[value][1])
 
 
 class RegionListFilter(admin.SimpleListFilter):
@@ -43,11 +45,12 @@ class RegionListFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        if self.value() is None:
+        value = self.value()
+        if value is None:
             return queryset
-        if not (self.value().isascii() and self.value().isdigit()):
-            raise IncorrectLookupParameters(f"Unknown region {self.value()!r}.")
-        region = Region.objects.filter(pk=int(self.value())).only("geometry").first()
+        region = None
+        if value.isascii() and value.isdigit():
+            region = Region.objects.filter(pk=int(value)).only("geometry").first()
         if region is None:
-            raise IncorrectLookupParameters(f"Unknown region {self.value()!r}.")
+            raise IncorrectLookupParameters(f"Unknown region {value!r}.")
         return sightings_in_area(queryset=queryset, viewer=request.user, area=region.geometry)

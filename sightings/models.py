@@ -46,7 +46,9 @@ class Sighting(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sightings")
-    photo = models.FileField(upload_to=original_photo_key, max_length=300, help_text="The upload as sent: private.")
+    photo = models.FileField(
+        upload_to=original_photo_key, max_length=300, help_text="The upload as sent: private."
+    )
     photo_sha256 = models.CharField(max_length=64, db_index=True)
     public_photo = models.FileField(
         upload_to=public_photo_key,
@@ -54,17 +56,30 @@ class Sighting(models.Model):
         blank=True,
         help_text="Oriented copy without any EXIF: the only photo others see.",
     )
-    exif = models.JSONField(default=dict, blank=True, help_text="Camera metadata of the upload: personal data.")
+    exif = models.JSONField(
+        default=dict, blank=True, help_text="Camera metadata of the upload: personal data."
+    )
     location = models.PointField(
-        srid=4326, null=True, blank=True, spatial_index=True,
+        srid=4326,
+        null=True,
+        blank=True,
+        spatial_index=True,
         help_text="The true place: personal data. Read it through sightings.visibility only.",
     )
     cell = models.PolygonField(
-        srid=4326, null=True, blank=True, spatial_index=False, editable=False,
-        help_text="The 0.2-degree grid cell holding the location: all that others may know of an obscured place.",
+        srid=4326,
+        null=True,
+        blank=True,
+        spatial_index=False,
+        editable=False,
+        help_text="The 0.2-degree grid cell holding the location: all others may know of an obscured place.",
     )
     cell_point = models.PointField(
-        srid=4326, null=True, blank=True, spatial_index=True, editable=False,
+        srid=4326,
+        null=True,
+        blank=True,
+        spatial_index=True,
+        editable=False,
         help_text="The stable random point in the cell that is shown for an obscured place.",
     )
     location_accuracy_m = models.FloatField(null=True, blank=True)
@@ -76,14 +91,20 @@ class Sighting(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
     failure_reason = models.CharField(max_length=500, blank=True)
     species = models.ForeignKey(
-        Species, null=True, blank=True, on_delete=models.PROTECT, related_name="sightings",
+        Species,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sightings",
         help_text="The current identification, derived from the identification history.",
     )
     quality_grade = models.CharField(
         max_length=10, choices=QualityGrade.choices, default=QualityGrade.NEEDS_ID, db_index=True
     )
     top_score = models.FloatField(
-        null=True, blank=True, db_index=True,
+        null=True,
+        blank=True,
+        db_index=True,
         help_text="Top score of the newest classification, kept here so the moderation queue sorts by it.",
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -129,7 +150,9 @@ class Classification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["sighting", "model_version"], name="one_classification_per_model_version")
+            models.UniqueConstraint(
+                fields=["sighting", "model_version"], name="one_classification_per_model_version"
+            )
         ]
 
 
@@ -142,7 +165,9 @@ class Prediction(models.Model):
 
     class Meta:
         ordering = ["classification", "rank"]
-        constraints = [models.UniqueConstraint(fields=["classification", "rank"], name="unique_prediction_rank")]
+        constraints = [
+            models.UniqueConstraint(fields=["classification", "rank"], name="unique_prediction_rank")
+        ]
 
 
 class Identification(models.Model):
@@ -157,12 +182,20 @@ class Identification(models.Model):
     sighting = models.ForeignKey(Sighting, on_delete=models.CASCADE, related_name="identifications")
     species = models.ForeignKey(Species, on_delete=models.PROTECT, related_name="identifications")
     previous_species = models.ForeignKey(
-        Species, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Species,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="The sighting's species just before this identification.",
     )
     source = models.CharField(max_length=12, choices=Source.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="identifications"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="identifications",
     )
     model_version = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="identifications"
@@ -241,7 +274,9 @@ class Contributor(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="contributor"
     )
     credit = models.CharField(max_length=10, choices=Credit.choices, default=Credit.NONE)
-    credit_name = models.CharField(max_length=200, blank=True, help_text="The name to credit (credit = name).")
+    credit_name = models.CharField(
+        max_length=200, blank=True, help_text="The name to credit (credit = name)."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):

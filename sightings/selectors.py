@@ -109,8 +109,16 @@ def map_points(*, viewer: Any, limit: int = MAP_POINTS_LIMIT) -> list[dict]:
         .exclude(status__in=[Sighting.Status.REJECTED, Sighting.Status.FAILED])
         .order_by("-observed_at", "pk")
         .values(
-            "pk", "owner_id", "observed_at", "location_accuracy_m", "species_id", "species__common_name",
-            "species__scientific_name", "seen_place", "seen_latitude", "seen_longitude",
+            "pk",
+            "owner_id",
+            "observed_at",
+            "location_accuracy_m",
+            "species_id",
+            "species__common_name",
+            "species__scientific_name",
+            "seen_place",
+            "seen_latitude",
+            "seen_longitude",
         )[:limit]
     )
     viewer_id = viewer.pk if viewer.is_authenticated else None
@@ -132,7 +140,10 @@ def map_points(*, viewer: Any, limit: int = MAP_POINTS_LIMIT) -> list[dict]:
                 "own": own,
                 "date": row["observed_at"].date().isoformat() if row["observed_at"] else None,
                 "species": (
-                    {"id": row["species_id"], "name": row["species__common_name"] or row["species__scientific_name"]}
+                    {
+                        "id": row["species_id"],
+                        "name": row["species__common_name"] or row["species__scientific_name"],
+                    }
                     if row["species_id"]
                     else None
                 ),
@@ -170,7 +181,7 @@ def species_summary(*, species: Species, viewer: Any, limit: int = SPECIES_PHOTO
     ).order_by("-observed_at")[:limit]
     photos = [
         {
-            "url": seen_photo_url(name=sighting.seen_photo),  # type: ignore[attr-defined]
+            "url": seen_photo_url(name=sighting.seen_photo),
             "date": sighting.observed_at,
             "license": sighting.get_license_display(),
             "quality_grade": sighting.get_quality_grade_display(),

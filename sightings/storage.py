@@ -35,9 +35,8 @@ def storage_save(*, name, data):
 
 
 def storage_read(*, name):
-    with storage_errors():
-        with default_storage.open(name, "rb") as handle:
-            return handle.read()
+    with storage_errors(), default_storage.open(name, "rb") as handle:
+        return handle.read()
 
 
 def storage_delete_quietly(*, name):

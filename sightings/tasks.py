@@ -52,7 +52,9 @@ def sightings_requeue_stuck():
     if model_version_active() is not None:
         pending = list(stuck.filter(status=Sighting.Status.PENDING).values_list("pk", flat=True)[:1000])
     unpublished = list(
-        stuck.filter(public_photo="").exclude(status=Sighting.Status.FAILED).values_list("pk", flat=True)[:1000]
+        stuck.filter(public_photo="")
+        .exclude(status=Sighting.Status.FAILED)
+        .values_list("pk", flat=True)[:1000]
     )
     Sighting.objects.filter(pk__in=set(pending) | set(unpublished)).update(updated_at=now)
     for sighting_id in pending:

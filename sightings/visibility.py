@@ -137,7 +137,10 @@ def _coordinate(function: str, conditions: _Conditions) -> Case:
     whens = [When(conditions.exact, then=Func(F("location"), function=function, output_field=FloatField()))]
     if conditions.generalized is not None:
         whens.append(
-            When(conditions.generalized, then=Func(F("cell_point"), function=function, output_field=FloatField()))
+            When(
+                conditions.generalized,
+                then=Func(F("cell_point"), function=function, output_field=FloatField()),
+            )
         )
     return Case(*whens, default=None, output_field=FloatField())
 
@@ -168,6 +171,7 @@ def sightings_seen_by(*, viewer: Any, queryset: QuerySet | None = None, original
     conditions = _Conditions(viewer)
     queryset = Sighting.objects.all() if queryset is None else queryset
     top = _newest_top_prediction()
+    seen_photo: Case | F
     if originals and viewer.user_id is not None:
         seen_photo = Case(When(owner_id=viewer.user_id, then=F("photo")), default=F("public_photo"))
     else:
@@ -179,7 +183,9 @@ def sightings_seen_by(*, viewer: Any, queryset: QuerySet | None = None, original
         seen_photo=seen_photo,
         top_label=Subquery(top.values("label")[:1]),
         top_species_id=Subquery(top.values("species_id")[:1]),
-        top_name=Subquery(top.annotate(name=Coalesce("species__scientific_name", "label")).values("name")[:1]),
+        top_name=Subquery(
+            top.annotate(name=Coalesce("species__scientific_name", "label")).values("name")[:1]
+        ),
         top_model_version_id=Subquery(top.values("classification__model_version_id")[:1]),
         top_model_version_name=Subquery(top.values("classification__model_version__name")[:1]),
     )
@@ -241,4 +247,3 @@ def sighting_regulations(*, sighting: Sighting) -> dict | None:
     ).as_dict()
     answer["place"] = place.kind
     return answer
-

@@ -6,20 +6,43 @@ from .registry import Exporter, TextBuffer, exporter_register
 from .selectors import export_rows
 
 COLUMNS = [
-    "id", "scientific_name", "common_name", "quality_grade", "observed_at", "latitude", "longitude",
-    "coordinate_uncertainty_m", "coordinates", "geoprivacy", "length_cm", "license", "photo_url",
-    "top_prediction", "top_score", "model_version",
+    "id",
+    "scientific_name",
+    "common_name",
+    "quality_grade",
+    "observed_at",
+    "latitude",
+    "longitude",
+    "coordinate_uncertainty_m",
+    "coordinates",
+    "geoprivacy",
+    "length_cm",
+    "license",
+    "photo_url",
+    "top_prediction",
+    "top_score",
+    "model_version",
 ]
 
 
 def row_values(row, *, photo_url):
     return [
-        row.id, row.scientific_name, row.common_name, row.quality_grade,
+        row.id,
+        row.scientific_name,
+        row.common_name,
+        row.quality_grade,
         row.observed_at.isoformat() if row.observed_at else "",
-        "" if row.latitude is None else row.latitude, "" if row.longitude is None else row.longitude,
-        "" if row.uncertainty_m is None else row.uncertainty_m, row.coordinates, row.geoprivacy,
-        "" if row.length_cm is None else row.length_cm, row.license, photo_url, row.top_label,
-        "" if row.top_score is None else round(row.top_score, 6), row.model_version,
+        "" if row.latitude is None else row.latitude,
+        "" if row.longitude is None else row.longitude,
+        "" if row.uncertainty_m is None else row.uncertainty_m,
+        row.coordinates,
+        row.geoprivacy,
+        "" if row.length_cm is None else row.length_cm,
+        row.license,
+        photo_url,
+        row.top_label,
+        "" if row.top_score is None else round(row.top_score, 6),
+        row.model_version,
     ]
 
 

@@ -24,14 +24,29 @@ logger = logging.getLogger(__name__)
 
 SPLITS = (("train", 0.8), ("val", 0.9), ("test", 1.0))
 LABEL_COLUMNS = [
-    "path", "sighting_id", "label", "scientific_name", "common_name", "quality_grade", "observed_at",
-    "latitude", "longitude", "coordinate_uncertainty_m", "coordinates", "license", "split",
+    "path",
+    "sighting_id",
+    "label",
+    "scientific_name",
+    "common_name",
+    "quality_grade",
+    "observed_at",
+    "latitude",
+    "longitude",
+    "coordinate_uncertainty_m",
+    "coordinates",
+    "license",
+    "split",
 ]
 COORDINATE_NOTES = {
-    "true": "labels.csv holds exact coordinates: this dataset was made for a viewer allowed to see true locations.",
+    "true": (
+        "labels.csv holds exact coordinates: this dataset was made for a viewer allowed to see true"
+        " locations."
+    ),
     "generalized": (
-        "labels.csv holds generalized coordinates: obscured sightings and sensitive species are a stable random"
-        " point in their 0.2-degree grid cell (coordinates=generalized), private ones have none (withheld)."
+        "labels.csv holds generalized coordinates: obscured sightings and sensitive species are a stable"
+        " random point in their 0.2-degree grid cell (coordinates=generalized), private ones have none"
+        " (withheld)."
     ),
 }
 
@@ -45,7 +60,9 @@ def split_of(*, sighting_id, seed):
 
 def carries_metadata(data):
     with Image.open(io.BytesIO(data)) as image:
-        return bool(image.getexif()) or any(key in image.info for key in ("exif", "xmp", "XML:com.adobe.xmp", "comment"))
+        return bool(image.getexif()) or any(
+            key in image.info for key in ("exif", "xmp", "XML:com.adobe.xmp", "comment")
+        )
 
 
 @exporter_register
@@ -72,8 +89,9 @@ class DatasetExporter(Exporter):
 
     def chunks(self):
         seed = self.options.get("split_seed")
-        self.reasons = Counter()
-        per_label, licenses = Counter(), Counter()
+        self.reasons: Counter[str] = Counter()
+        per_label: Counter[str] = Counter()
+        licenses: Counter[str] = Counter()
         archive = zipstream.ZipStream()
         with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+", newline="") as labels:
             writer = csv.writer(labels, lineterminator="\n")
@@ -87,9 +105,18 @@ class DatasetExporter(Exporter):
                 archive.add(data, path)
                 yield from archive.all_files()
                 values = [
-                    path, row.id, label, row.scientific_name, row.common_name, row.quality_grade,
-                    row.observed_at.isoformat() if row.observed_at else "", row.latitude, row.longitude,
-                    row.uncertainty_m, row.coordinates, row.license,
+                    path,
+                    row.id,
+                    label,
+                    row.scientific_name,
+                    row.common_name,
+                    row.quality_grade,
+                    row.observed_at.isoformat() if row.observed_at else "",
+                    row.latitude,
+                    row.longitude,
+                    row.uncertainty_m,
+                    row.coordinates,
+                    row.license,
                 ]
                 if seed is not None:
                     values.append(split_of(sighting_id=row.id, seed=seed))
@@ -119,7 +146,9 @@ class DatasetExporter(Exporter):
             return None
         try:
             if carries_metadata(data):
-                logger.error("public photo %s of sighting %s carries metadata; left out", row.public_photo, row.id)
+                logger.error(
+                    "public photo %s of sighting %s carries metadata; left out", row.public_photo, row.id
+                )
                 self._skip("public photo carries metadata")
                 return None
         except (UnidentifiedImageError, OSError):
@@ -143,7 +172,11 @@ class DatasetExporter(Exporter):
         lines += ["", f"Skipped sightings: {self.skipped}"]
         lines += [f"  {reason}: {count}" for reason, count in sorted(self.reasons.items())]
         if seed is not None:
-            lines += ["", f"Split: train 80 %, val 10 %, test 10 %, by sha256 of '<split_seed>:<sighting id>' (seed {seed})."]
+            lines += [
+                "",
+                "Split: train 80 %, val 10 %, test 10 %, by sha256 of '<split_seed>:<sighting id>'"
+                f" (seed {seed}).",
+            ]
         return "\n".join(lines) + "\n"
 
 

@@ -54,7 +54,7 @@ MULTIMEDIA_TERMS = [
 ]
 KNOWN_TERMS = frozenset(OCCURRENCE_TERMS + MULTIMEDIA_TERMS + [OCCURRENCE, MULTIMEDIA])
 
-LICENSE_URIS = {
+LICENSE_URIS: dict[str, str] = {
     Sighting.License.CC0: "http://creativecommons.org/publicdomain/zero/1.0/legalcode",
     Sighting.License.CC_BY: "http://creativecommons.org/licenses/by/4.0/legalcode",
     Sighting.License.CC_BY_NC: "http://creativecommons.org/licenses/by-nc/4.0/legalcode",
@@ -62,17 +62,17 @@ LICENSE_URIS = {
 GBIF_LICENSES = list(LICENSE_URIS)
 # The dataset's licence is the most restrictive of its records'.
 LICENSE_ORDER = [Sighting.License.CC0, Sighting.License.CC_BY, Sighting.License.CC_BY_NC]
-LICENSE_NAMES = {
+LICENSE_NAMES: dict[str, str] = {
     Sighting.License.CC0: "Creative Commons Zero v1.0 Universal (CC0 1.0)",
     Sighting.License.CC_BY: "Creative Commons Attribution (CC-BY) 4.0",
     Sighting.License.CC_BY_NC: "Creative Commons Attribution Non Commercial (CC-BY-NC) 4.0",
 }
-VERIFICATION = {
+VERIFICATION: dict[str, str] = {
     Sighting.QualityGrade.VERIFIED: "verified",
     Sighting.QualityGrade.NEEDS_ID: "unverified",
     Sighting.QualityGrade.CASUAL: "unverified",
 }
-WITHHELD = {
+WITHHELD: dict[str, str] = {
     Coordinates.WITHHELD: "Coordinates withheld at the observer's request.",
     Coordinates.GENERALIZED: "Precise coordinates withheld: generalized to a 0.2-degree grid cell.",
 }
@@ -107,8 +107,14 @@ def meta_xml():
         ("extension", MULTIMEDIA, "multimedia.txt", MULTIMEDIA_TERMS),
     ):
         element = ElementTree.SubElement(
-            archive, tag, encoding="UTF-8", fieldsTerminatedBy="\\t", linesTerminatedBy="\\n",
-            fieldsEnclosedBy="", ignoreHeaderLines="1", rowType=row_type,
+            archive,
+            tag,
+            encoding="UTF-8",
+            fieldsTerminatedBy="\\t",
+            linesTerminatedBy="\\n",
+            fieldsEnclosedBy="",
+            ignoreHeaderLines="1",
+            rowType=row_type,
         )
         ElementTree.SubElement(ElementTree.SubElement(element, "files"), "location").text = location
         ElementTree.SubElement(element, "id" if tag == "core" else "coreid", index="0")
@@ -135,7 +141,9 @@ def eml_xml(*, viewer, coordinates, licenses, count):
         },
     )
     dataset = ElementTree.SubElement(eml, "dataset")
-    ElementTree.SubElement(dataset, "title", {"xml:lang": "en"}).text = "Catch log: anglers' photographed catches and sightings"
+    ElementTree.SubElement(
+        dataset, "title", {"xml:lang": "en"}
+    ).text = "Catch log: anglers' photographed catches and sightings"
     for role in ("creator", "metadataProvider"):
         ElementTree.SubElement(ElementTree.SubElement(dataset, role), "organizationName").text = "Catch log"
     ElementTree.SubElement(dataset, "pubDate").text = date.today().isoformat()
@@ -146,10 +154,14 @@ def eml_xml(*, viewer, coordinates, licenses, count):
         " (identificationVerificationStatus tells whether the identification was verified). Each photo is"
         " a metadata-free copy of the upload."
     )
-    ElementTree.SubElement(ElementTree.SubElement(dataset, "additionalInfo"), "para").text = COORDINATE_NOTES[coordinates]
+    ElementTree.SubElement(ElementTree.SubElement(dataset, "additionalInfo"), "para").text = COORDINATE_NOTES[
+        coordinates
+    ]
     rights = ElementTree.SubElement(ElementTree.SubElement(dataset, "intellectualRights"), "para")
     rights.text = "This work is licensed under a "
-    link = ElementTree.SubElement(ElementTree.SubElement(rights, "ulink", url=LICENSE_URIS[strictest]), "citetitle")
+    link = ElementTree.SubElement(
+        ElementTree.SubElement(rights, "ulink", url=LICENSE_URIS[strictest]), "citetitle"
+    )
     link.text = LICENSE_NAMES[strictest]
     link.tail = ". Each record states its own licence in dcterms:license."
     contact = ElementTree.SubElement(dataset, "contact")
@@ -165,7 +177,9 @@ def eml_xml(*, viewer, coordinates, licenses, count):
 
 def _xml(element):
     ElementTree.indent(element)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(element, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(
+        element, encoding="utf-8", xml_declaration=False
+    )
 
 
 @exporter_register
@@ -181,7 +195,7 @@ class DarwinCoreArchiveExporter(Exporter):
         return queryset.filter(license__in=GBIF_LICENSES, species__isnull=False)
 
     def chunks(self):
-        self.licenses = set()
+        self.licenses: set[str] = set()
         self.countries = CountryCodes()
         self.credits = Credits()
         archive = zipstream.ZipStream(compress_type=zipstream.ZIP_DEFLATED)
@@ -191,8 +205,10 @@ class DarwinCoreArchiveExporter(Exporter):
         yield from archive.all_files()
         archive.add(
             eml_xml(
-                viewer=self.selection.viewer, coordinates=self.selection.coordinates,
-                licenses=self.licenses, count=self.written,
+                viewer=self.selection.viewer,
+                coordinates=self.selection.coordinates,
+                licenses=self.licenses,
+                count=self.written,
             ),
             "eml.xml",
         )
@@ -201,7 +217,9 @@ class DarwinCoreArchiveExporter(Exporter):
 
     def _table(self, header, rows):
         buffer = TextBuffer()
-        writer = csv.writer(buffer, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar=None)
+        writer = csv.writer(
+            buffer, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar=None
+        )
         writer.writerow(header)
         for values in rows:
             writer.writerow([_clean(value) for value in values])
@@ -219,13 +237,25 @@ class DarwinCoreArchiveExporter(Exporter):
             self.count_row()
             recorded_by = self.credits.of(row.owner_id)
             yield [
-                f"urn:uuid:{row.id}", "HumanObservation", row.scientific_name, row.common_name, row.rank,
-                row.kingdom, _iso(row.observed_at), row.latitude, row.longitude,
+                f"urn:uuid:{row.id}",
+                "HumanObservation",
+                row.scientific_name,
+                row.common_name,
+                row.rank,
+                row.kingdom,
+                _iso(row.observed_at),
+                row.latitude,
+                row.longitude,
                 "WGS84" if row.latitude is not None else "",
                 None if row.uncertainty_m is None else round(row.uncertainty_m),
                 self.countries.of(latitude=row.latitude, longitude=row.longitude),
-                recorded_by, self._identified_by(row), VERIFICATION.get(row.quality_grade, ""),
-                LICENSE_URIS[row.license], recorded_by, _iso(row.updated_at), WITHHELD.get(row.coordinates, ""),
+                recorded_by,
+                self._identified_by(row),
+                VERIFICATION.get(row.quality_grade, ""),
+                LICENSE_URIS[row.license],
+                recorded_by,
+                _iso(row.updated_at),
+                WITHHELD.get(row.coordinates, ""),
                 GENERALIZED if row.coordinates == Coordinates.GENERALIZED else "",
             ]
 
@@ -239,8 +269,14 @@ class DarwinCoreArchiveExporter(Exporter):
         for row in export_rows(selection=selection, people=True):
             credit = self.credits.of(row.owner_id)
             yield [
-                f"urn:uuid:{row.id}", "StillImage", "image/jpeg", self.photo_address(row), _iso(row.observed_at),
-                credit, LICENSE_URIS[row.license], credit,
+                f"urn:uuid:{row.id}",
+                "StillImage",
+                "image/jpeg",
+                self.photo_address(row),
+                _iso(row.observed_at),
+                credit,
+                LICENSE_URIS[row.license],
+                credit,
             ]
 
     def _identified_by(self, row):

@@ -113,7 +113,7 @@ class ExportFilterSet(filters.FilterSet):
 
     class Meta:
         model = Sighting
-        fields = []
+        fields: list[str] = []
 
     def __init__(self, data=None, queryset=None, *, viewer, **kwargs):
         super().__init__(data=data, queryset=queryset, **kwargs)

@@ -23,9 +23,17 @@ def exporters() -> list[type["Exporter"]]:
     return list(EXPORTERS.values())
 
 
-def exporter_get(identifier: str) -> type["Exporter"] | None:
+class UnknownFormat(LookupError):
+    pass
+
+
+def exporter_get(identifier: str) -> type["Exporter"]:
+    """The exporter of a format; raises UnknownFormat."""
     import_exporters()
-    return EXPORTERS.get(identifier)
+    try:
+        return EXPORTERS[identifier]
+    except KeyError:
+        raise UnknownFormat(identifier) from None
 
 
 def exporter_choices() -> list[tuple[str, str]]:

@@ -5,8 +5,9 @@ prediction are what the viewer may see, computed in the database. The filters (s
 match the shown place too, so the count of a selection is exactly the rows an export writes.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
@@ -92,10 +93,26 @@ def export_count(*, selection: ExportSelection) -> int:
 
 
 VALUES = (
-    "pk", "species_id", "species__scientific_name", "species__common_name", "species__rank",
-    "species__kingdom", "quality_grade", "observed_at", "seen_latitude", "seen_longitude",
-    "location_accuracy_m", "seen_place", "geoprivacy", "length_cm", "license", "seen_photo", "top_label",
-    "top_score", "top_model_version_name", "updated_at",
+    "pk",
+    "species_id",
+    "species__scientific_name",
+    "species__common_name",
+    "species__rank",
+    "species__kingdom",
+    "quality_grade",
+    "observed_at",
+    "seen_latitude",
+    "seen_longitude",
+    "location_accuracy_m",
+    "seen_place",
+    "geoprivacy",
+    "length_cm",
+    "license",
+    "seen_photo",
+    "top_label",
+    "top_score",
+    "top_model_version_name",
+    "updated_at",
 )
 PEOPLE_VALUES = ("owner_id", "identified_by_id")
 
@@ -121,20 +138,53 @@ def export_rows(*, selection: ExportSelection, people: bool = False) -> Iterator
 
 
 def _row(values, *, people: bool) -> ExportRow:
-    (pk, species_id, scientific_name, common_name, rank, kingdom, grade, observed_at, latitude, longitude,
-     accuracy, seen_place, geoprivacy, length_cm, license, photo, top_label, top_score, model_version,
-     updated_at) = values[: len(VALUES)]
+    (
+        pk,
+        species_id,
+        scientific_name,
+        common_name,
+        rank,
+        kingdom,
+        grade,
+        observed_at,
+        latitude,
+        longitude,
+        accuracy,
+        seen_place,
+        geoprivacy,
+        length_cm,
+        license,
+        photo,
+        top_label,
+        top_score,
+        model_version,
+        updated_at,
+    ) = values[: len(VALUES)]
     place: Place = place_build(kind=seen_place, latitude=latitude, longitude=longitude, accuracy_m=accuracy)
     row = ExportRow(
-        id=pk, species_id=species_id, scientific_name=scientific_name or "", common_name=common_name or "",
-        rank=rank or "", kingdom=kingdom or "", quality_grade=grade, observed_at=observed_at,
-        latitude=place.latitude, longitude=place.longitude, uncertainty_m=place.uncertainty_m,
-        coordinates=place.kind, geoprivacy=geoprivacy, length_cm=length_cm, license=license,
-        public_photo=photo or "", top_label=top_label or "", top_score=top_score,
-        model_version=model_version or "", updated_at=updated_at,
+        id=pk,
+        species_id=species_id,
+        scientific_name=scientific_name or "",
+        common_name=common_name or "",
+        rank=rank or "",
+        kingdom=kingdom or "",
+        quality_grade=grade,
+        observed_at=observed_at,
+        latitude=place.latitude,
+        longitude=place.longitude,
+        uncertainty_m=place.uncertainty_m,
+        coordinates=place.kind,
+        geoprivacy=geoprivacy,
+        length_cm=length_cm,
+        license=license,
+        public_photo=photo or "",
+        top_label=top_label or "",
+        top_score=top_score,
+        model_version=model_version or "",
+        updated_at=updated_at,
     )
     if people:
-        row.owner_id, row.identified_by_id = values[len(VALUES):]
+        row.owner_id, row.identified_by_id = values[len(VALUES) :]
     return row
 
 
@@ -144,7 +194,9 @@ class CountryCodes:
     def __init__(self):
         self._regions = [
             (region.geometry.prepared, region.country_code)
-            for region in Region.objects.exclude(country_code="").only("geometry", "country_code").order_by("area")
+            for region in Region.objects.exclude(country_code="")
+            .only("geometry", "country_code")
+            .order_by("area")
         ]
 
     def of(self, *, latitude, longitude):

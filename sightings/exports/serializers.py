@@ -7,7 +7,9 @@ from .registry import exporter_choices
 
 class ExportJobCreateSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=exporter_choices())
-    filters = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
+    filters = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False, default=dict
+    )
     options = serializers.DictField(required=False, default=dict, help_text="split_seed for the dataset.")
 
 
@@ -19,8 +21,21 @@ class ExportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExportJob
         fields = [
-            "id", "format", "filters", "options", "status", "coordinates", "rows_total", "rows_written",
-            "rows_skipped", "progress", "download_url", "error", "attempts", "created_at", "started_at",
+            "id",
+            "format",
+            "filters",
+            "options",
+            "status",
+            "coordinates",
+            "rows_total",
+            "rows_written",
+            "rows_skipped",
+            "progress",
+            "download_url",
+            "error",
+            "attempts",
+            "created_at",
+            "started_at",
             "finished_at",
         ]
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from ..errors import StorageUnavailable
 from ..models import ExportJob, export_file_key
 from ..storage import storage_delete_quietly, storage_errors
-from .registry import exporter_get
+from .registry import UnknownFormat, exporter_get
 from .selectors import export_count, export_selection
 
 logger = logging.getLogger(__name__)
@@ -21,14 +21,17 @@ logger = logging.getLogger(__name__)
 
 def export_options_clean(*, format: str, options: dict | None) -> dict:
     """The options a format takes, validated; raises ValidationError naming the option."""
-    exporter_class = exporter_get(format)
-    if exporter_class is None:
-        raise ValidationError({"format": f"Unknown format {format!r}."})
+    try:
+        exporter_class = exporter_get(format)
+    except UnknownFormat:
+        raise ValidationError({"format": f"Unknown format {format!r}."}) from None
     given = {key: value for key, value in (options or {}).items() if value not in (None, "")}
     cleaned = exporter_class.options_clean(given)
     unknown = sorted(set(given) - set(cleaned))
     if unknown:
-        raise ValidationError({unknown[0]: f"The {exporter_class.label} export takes no option {unknown[0]!r}."})
+        raise ValidationError(
+            {unknown[0]: f"The {exporter_class.label} export takes no option {unknown[0]!r}."}
+        )
     return cleaned
 
 
@@ -69,7 +72,9 @@ def export_job_run(*, job_id):
     try:
         name = _job_build(job=job)
     except StorageUnavailable:
-        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.QUEUED, error=traceback.format_exc())
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJob.Status.QUEUED, error=traceback.format_exc()
+        )
         raise
     except Exception:
         logger.exception("export job %s failed", job.pk)

@@ -10,7 +10,9 @@ router = SimpleRouter()
 router.register("jobs", ExportJobViewSet, basename="export-job")
 
 urlpatterns = [
-    *(path(exporter.path, ExportView.as_view(exporter=exporter.identifier), name=exporter.identifier)
-      for exporter in exporters()),
+    *(
+        path(exporter.path, ExportView.as_view(exporter=exporter.identifier), name=exporter.identifier)
+        for exporter in exporters()
+    ),
     *router.urls,
 ]

@@ -46,8 +46,9 @@ class ExportView(APIView):
             return Response(
                 {
                     "detail": (
-                        f"{count} sightings match, more than {settings.EXPORT_SYNC_MAX_ROWS} that one request may"
-                        " export. Ask for a background export: POST {\"format\": ..., \"filters\": {...}} to the jobs URL."
+                        f"{count} sightings match, more than {settings.EXPORT_SYNC_MAX_ROWS} that one request"
+                        ' may export. Ask for a background export: POST {"format": ..., "filters": {...}}'
+                        " to the jobs URL."
                     ),
                     "count": count,
                     "max_rows": settings.EXPORT_SYNC_MAX_ROWS,
@@ -64,7 +65,9 @@ class ExportView(APIView):
         return response
 
 
-class ExportJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class ExportJobViewSet(
+    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
     """Background exports: POST {format, filters, options} -> 202; GET one to follow it and download."""
 
     permission_classes = [IsAuthenticated, MayExport]

@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='sighting',
             name='cell',
-            field=django.contrib.gis.db.models.fields.PolygonField(blank=True, editable=False, help_text='The 0.2-degree grid cell holding the location: all that others may know of an obscured place.', null=True, spatial_index=False, srid=4326),
+            field=django.contrib.gis.db.models.fields.PolygonField(blank=True, editable=False, help_text='The 0.2-degree grid cell holding the location: all others may know of an obscured place.', null=True, spatial_index=False, srid=4326),
         ),
         migrations.AddField(
             model_name='sighting',

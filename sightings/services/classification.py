@@ -12,9 +12,9 @@ from classifier.inference import classify_photo
 from classifier.selectors import model_version_active
 from regulations.selectors import species_by_labels
 
-from .identifications import identification_create
 from ..models import Classification, Identification, Prediction, Sighting
 from ..storage import storage_read
+from .identifications import identification_create
 
 logger = logging.getLogger(__name__)
 
@@ -100,4 +100,3 @@ def _record(*, sighting, model_version, result, duration_ms):
 def _mark_failed(*, sighting, reason):
     logger.warning("sighting %s failed: %s", sighting.pk, reason)
     Sighting.objects.filter(pk=sighting.pk).update(status=Sighting.Status.FAILED, failure_reason=reason[:500])
-

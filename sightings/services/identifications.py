@@ -76,7 +76,9 @@ def sightings_suggestions_get(*, sighting_ids):
     if missing:
         predictions = (
             Prediction.objects.filter(classification__sighting_id__in=missing, classification__rejected=False)
-            .order_by("classification__sighting_id", "-classification__created_at", "-classification_id", "rank")
+            .order_by(
+                "classification__sighting_id", "-classification__created_at", "-classification_id", "rank"
+            )
             .values_list("classification__sighting_id", "species_id", "classification__model_version_id")
         )
         seen = set()
@@ -85,7 +87,9 @@ def sightings_suggestions_get(*, sighting_ids):
                 continue
             seen.add(sighting_id)
             if species_id is not None:
-                suggestions[sighting_id] = Suggestion(species_id=species_id, model_version_id=model_version_id)
+                suggestions[sighting_id] = Suggestion(
+                    species_id=species_id, model_version_id=model_version_id
+                )
     return suggestions
 
 
@@ -197,7 +201,9 @@ def species_merge(*, source, target, user):
         raise PermissionDenied("Only moderators may merge species.")
     locked = {
         species.pk: species
-        for species in Species.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")
+        for species in Species.objects.select_for_update()
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
     }
     source, target = locked[source.pk], locked[target.pk]
     if source.pk == target.pk:
@@ -211,7 +217,7 @@ def species_merge(*, source, target, user):
     Species.objects.filter(pk__in=taxa).update(merged_into=target)
     source.merged_into = target
 
-    affected = (
+    affected_ids = (
         Sighting.objects.filter(
             Q(species_id__in=taxa) | Q(identifications__species_id__in=taxa, identifications__is_current=True)
         )
@@ -219,8 +225,8 @@ def species_merge(*, source, target, user):
         .values_list("pk", flat=True)
         .distinct()
     )
-    affected = list(affected)
-    moved = []
+    affected = list(affected_ids)
+    moved: list[Sighting] = []
     for start in range(0, len(affected), DERIVE_CHUNK):
         chunk = _sightings_lock(sighting_ids=affected[start : start + DERIVE_CHUNK])
         before = {sighting.pk: sighting.species_id for sighting in chunk}
@@ -229,11 +235,16 @@ def species_merge(*, source, target, user):
 
     message = f"Species {source.scientific_name} merged into {target.scientific_name}."
     LogEntry.objects.log_actions(
-        user_id=user.pk, queryset=[source], action_flag=CHANGE,
-        change_message=f"{message} {len(moved)} sightings moved.", single_object=True,
+        user_id=user.pk,
+        queryset=[source],
+        action_flag=CHANGE,
+        change_message=f"{message} {len(moved)} sightings moved.",
+        single_object=True,
     )
     if moved:
-        LogEntry.objects.log_actions(user_id=user.pk, queryset=moved, action_flag=CHANGE, change_message=message)
+        LogEntry.objects.log_actions(
+            user_id=user.pk, queryset=moved, action_flag=CHANGE, change_message=message
+        )
     return len(moved)
 
 
@@ -318,7 +329,9 @@ def _identifications_append(*, entries, user, from_suggestion, comment):
 def _sightings_derive_identity(*, sightings):
     by_sighting = defaultdict(list)
     current = (
-        Identification.objects.filter(sighting_id__in=[sighting.pk for sighting in sightings], is_current=True)
+        Identification.objects.filter(
+            sighting_id__in=[sighting.pk for sighting in sightings], is_current=True
+        )
         .select_related("species__merged_into")
         .order_by("created_at", "pk")
     )
@@ -348,7 +361,9 @@ def _identity_decide(*, identifications):
         species = species_accepted(species=moderators[-1].species)
         return species, _grade(species=species, agreed=True)
     if humans:
-        votes, latest, taxa = defaultdict(int), {}, {}
+        votes: defaultdict[int, int] = defaultdict(int)
+        latest: dict[int, int] = {}
+        taxa: dict[int, Species] = {}
         for position, identification in enumerate(humans):
             species = species_accepted(species=identification.species)
             votes[species.pk] += 1

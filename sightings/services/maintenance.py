@@ -32,9 +32,9 @@ def photos_orphaned(*, older_than=timedelta(hours=6)):
             for start in range(0, len(names), 500):
                 batch = names[start : start + 500]
                 referenced = set(
-                    Sighting.objects.filter(Q(photo__in=batch) | Q(public_photo__in=batch)).values_list(
-                        "photo", "public_photo"
-                    ).iterator()
+                    Sighting.objects.filter(Q(photo__in=batch) | Q(public_photo__in=batch))
+                    .values_list("photo", "public_photo")
+                    .iterator()
                 )
                 known = {name for pair in referenced for name in pair}
                 for name in batch:

@@ -1,4 +1,4 @@
-"""The EXIF-free, oriented copy of a photo: the only one that people other than its owner and moderators see."""
+"""The EXIF-free, oriented copy of a photo: the only one that people other than its owner see."""
 
 from django.conf import settings
 

@@ -12,12 +12,10 @@ import logging
 from django.db.models import Exists, OuterRef, Q
 
 from classifier.datasets import Example
-from classifier.models import ModelVersion
 
-from .classification import sighting_classify
-from .identifications import HUMAN_SOURCES
 from ..models import Classification, Identification, Sighting
 from ..storage import storage_read
+from .identifications import HUMAN_SOURCES
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,9 @@ class Command(BaseCommand):
     help = "Create demo accounts (angler, moderator, researcher) for a local try-out. Refused unless DEBUG."
 
     def add_arguments(self, parser):
-        parser.add_argument("--password", default="catch-and-release", help="The password of every demo account.")
+        parser.add_argument(
+            "--password", default="catch-and-release", help="The password of every demo account."
+        )
 
     def handle(self, *args, password, **options):
         if not settings.DEBUG:

@@ -57,7 +57,9 @@ def test_no_consumer_reads_a_private_field_of_a_sighting():
 
 def test_the_static_check_finds_a_direct_read(tmp_path):
     sample = ROOT / "sightings" / "_sample_consumer_for_test.py"
-    sample.write_text("def f(s, qs):\n    return s.location.y, qs.filter(location__intersects=1), F('photo')\n")
+    sample.write_text(
+        "def f(s, qs):\n    return s.location.y, qs.filter(location__intersects=1), F('photo')\n"
+    )
     try:
         assert len(list(private_reads(sample))) == 3
     finally:
@@ -91,7 +93,9 @@ def guarded(monkeypatch):
     return guard
 
 
-@pytest.mark.parametrize("role", ["anonymous", "angler", "other_angler", "moderator", "researcher", "trusted_researcher"])
+@pytest.mark.parametrize(
+    "role", ["anonymous", "angler", "other_angler", "moderator", "researcher", "trusted_researcher"]
+)
 def test_every_url_builds_its_answer_from_the_read_model(world, guarded, role, request):  # noqa: F811
     user = None if role == "anonymous" else request.getfixturevalue(role)
     guarded()
@@ -99,13 +103,19 @@ def test_every_url_builds_its_answer_from_the_read_model(world, guarded, role, r
     assert results and not [status for _, status, *_ in results if status >= 500]
 
 
-def test_the_admin_and_export_jobs_use_the_read_model_only(world, guarded, moderator, researcher, admin_client):  # noqa: F811
+def test_the_admin_and_export_jobs_use_the_read_model_only(
+    world,  # noqa: F811
+    guarded,
+    moderator,
+    researcher,
+    admin_client,
+):
     sightings = list(Sighting.objects.all())
-    regions = world["sightings"]["open"].species  # any species: the changelist filters by it
+    species = world["sightings"]["open"].species
     guarded()
     client = admin_client
     client.force_login(moderator)
-    for query in ("", "?region=1", "?confidence=low", f"?species__id__exact={regions.pk}", "?q=bass&o=-7"):
+    for query in ("", "?region=1", "?confidence=low", f"?species__id__exact={species.pk}", "?q=bass&o=-7"):
         assert client.get("/admin/sightings/sighting/" + query).status_code == 200, query
     for sighting in sightings:
         assert client.get(f"/admin/sightings/sighting/{sighting.pk}/change/").status_code == 200

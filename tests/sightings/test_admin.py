@@ -8,10 +8,10 @@ from django.contrib.auth.models import Permission
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.urls import reverse
 
-from regulations.models import Region, Species
 import sightings.admin
-from sightings.services.identifications import identification_set_species
+from regulations.models import Region, Species
 from sightings.models import Identification, Sighting
+from sightings.services.identifications import identification_set_species
 from tests.sightings.factories_moderation import (
     OBSERVED_AT,
     classification_make,
@@ -119,7 +119,9 @@ def test_moderator_sees_the_queue(admin_client, owner, model_version, bass):
 def test_queue_filters(admin_client, owner, model_version, bass, walleye):
     low = suggested_sighting(owner, model_version, bass, 0.3, notes="caught at dawn")
     medium = suggested_sighting(owner, model_version, walleye, 0.6, location=(-120.5, 47.3))
-    high = suggested_sighting(user_make("second"), model_version, bass, 0.9, observed_at=OBSERVED_AT - timedelta(days=400))
+    high = suggested_sighting(
+        user_make("second"), model_version, bass, 0.9, observed_at=OBSERVED_AT - timedelta(days=400)
+    )
     unclassified = sighting_make(owner, photo=False)
     identification_set_species(sighting=high, species=bass, user=moderator_make("other-mod"))
 
@@ -130,7 +132,12 @@ def test_queue_filters(admin_client, owner, model_version, bass, walleye):
     assert listed(changelist(admin_client, quality_grade="verified")) == [high.pk]
     assert listed(changelist(admin_client, quality_grade="casual")) == [unclassified.pk]
     assert set(listed(changelist(admin_client, species__id__exact=bass.pk))) == {low.pk, high.pk}
-    assert set(listed(changelist(admin_client, status="classified"))) == {low.pk, medium.pk, high.pk, unclassified.pk}
+    assert set(listed(changelist(admin_client, status="classified"))) == {
+        low.pk,
+        medium.pk,
+        high.pk,
+        unclassified.pk,
+    }
     since = (OBSERVED_AT - timedelta(days=1)).isoformat()
     assert high.pk not in listed(changelist(admin_client, observed_at__gte=since))
     assert listed(changelist(admin_client, q="walleye")) == [medium.pk]
@@ -143,7 +150,9 @@ def test_region_filter(admin_client, owner, model_version, bass):
         code="lake-erie",
         name="Lake Erie",
         kind=Region.Kind.LAKE,
-        geometry=MultiPolygon(Polygon(((-83.5, 41.3), (-78.8, 41.3), (-78.8, 42.9), (-83.5, 42.9), (-83.5, 41.3))), srid=4326),
+        geometry=MultiPolygon(
+            Polygon(((-83.5, 41.3), (-78.8, 41.3), (-78.8, 42.9), (-83.5, 42.9), (-83.5, 41.3))), srid=4326
+        ),
     )
     inside = suggested_sighting(owner, model_version, bass, 0.5, location=(-81.5, 41.6))
     suggested_sighting(owner, model_version, bass, 0.5, location=(-120.5, 47.3))
@@ -176,10 +185,14 @@ def _queue(owner, model_version, species, count):
 
 
 @pytest.mark.parametrize("rows", [10, 30])
-def test_queue_queries_do_not_grow_with_rows(admin_client, owner, model_version, bass, walleye, rows, django_assert_max_num_queries):
+def test_queue_queries_do_not_grow_with_rows(
+    admin_client, owner, model_version, bass, walleye, rows, django_assert_max_num_queries
+):
     _queue(owner, model_version, [bass, walleye], rows)
     box = Region.objects.create(
-        code="box", name="Box", kind=Region.Kind.ZONE,
+        code="box",
+        name="Box",
+        kind=Region.Kind.ZONE,
         geometry=MultiPolygon(Polygon(((-90, 40), (-80, 40), (-80, 45), (-90, 45), (-90, 40))), srid=4326),
     )
 
@@ -202,7 +215,11 @@ def test_bulk_confirm_suggested_species(admin_client, moderator, owner, model_ve
 
     response = admin_client.post(
         reverse(CHANGELIST),
-        {"action": "confirm_suggested_species", ACTION_CHECKBOX: [first.pk, second.pk, unsuggested.pk], "index": "0"},
+        {
+            "action": "confirm_suggested_species",
+            ACTION_CHECKBOX: [first.pk, second.pk, unsuggested.pk],
+            "index": "0",
+        },
         follow=True,
     )
 
@@ -219,11 +236,15 @@ def test_bulk_confirm_suggested_species(admin_client, moderator, owner, model_ve
     assert LogEntry.objects.filter(user=moderator, object_id__in=[str(first.pk), str(second.pk)]).count() == 2
 
 
-def test_bulk_set_species_with_an_intermediate_page(admin_client, moderator, owner, model_version, bass, walleye):
+def test_bulk_set_species_with_an_intermediate_page(
+    admin_client, moderator, owner, model_version, bass, walleye
+):
     sightings = [suggested_sighting(owner, model_version, bass, 0.5) for _ in range(3)]
     selected = [sighting.pk for sighting in sightings[:2]]
 
-    page = admin_client.post(reverse(CHANGELIST), {"action": "set_species", ACTION_CHECKBOX: selected, "index": "0"})
+    page = admin_client.post(
+        reverse(CHANGELIST), {"action": "set_species", ACTION_CHECKBOX: selected, "index": "0"}
+    )
 
     assert page.status_code == 200
     assert "set_species_action.html" in [template.name.rsplit("/", 1)[-1] for template in page.templates]
@@ -232,7 +253,13 @@ def test_bulk_set_species_with_an_intermediate_page(admin_client, moderator, own
 
     refused = admin_client.post(
         reverse(CHANGELIST),
-        {"action": "set_species", ACTION_CHECKBOX: selected, "apply": "1", "species": "999999", "select_across": "0"},
+        {
+            "action": "set_species",
+            ACTION_CHECKBOX: selected,
+            "apply": "1",
+            "species": "999999",
+            "select_across": "0",
+        },
     )
     assert refused.status_code == 200
     assert refused.context["form"].errors
@@ -240,8 +267,12 @@ def test_bulk_set_species_with_an_intermediate_page(admin_client, moderator, own
     done = admin_client.post(
         reverse(CHANGELIST),
         {
-            "action": "set_species", ACTION_CHECKBOX: selected, "apply": "1", "species": walleye.pk,
-            "comment": "fin shape", "select_across": "0",
+            "action": "set_species",
+            ACTION_CHECKBOX: selected,
+            "apply": "1",
+            "species": walleye.pk,
+            "comment": "fin shape",
+            "select_across": "0",
         },
         follow=True,
     )
@@ -268,7 +299,13 @@ def test_merged_species_cannot_be_chosen(admin_client, owner, model_version, bas
 
     response = admin_client.post(
         reverse(CHANGELIST),
-        {"action": "set_species", ACTION_CHECKBOX: [sighting.pk], "apply": "1", "species": old.pk, "select_across": "0"},
+        {
+            "action": "set_species",
+            ACTION_CHECKBOX: [sighting.pk],
+            "apply": "1",
+            "species": old.pk,
+            "select_across": "0",
+        },
     )
 
     assert "species" in response.context["form"].errors
@@ -277,7 +314,9 @@ def test_merged_species_cannot_be_chosen(admin_client, owner, model_version, bas
 # --- One sighting -------------------------------------------------------------------------------
 
 
-def test_change_view_shows_photo_predictions_position_and_history(admin_client, owner, model_version, bass, walleye):
+def test_change_view_shows_photo_predictions_position_and_history(
+    admin_client, owner, model_version, bass, walleye
+):
     sighting = suggested_sighting(owner, model_version, bass, 0.81, location=(-81.25, 41.5))
     identification_set_species(sighting=sighting, species=walleye, user=owner)
 
@@ -294,7 +333,9 @@ def test_change_view_shows_photo_predictions_position_and_history(admin_client, 
     assert set(form.fields) == {"confirm_suggestion", "set_species", "identification_comment"}
 
 
-def test_change_view_sets_species_through_the_service(admin_client, moderator, owner, model_version, bass, walleye):
+def test_change_view_sets_species_through_the_service(
+    admin_client, moderator, owner, model_version, bass, walleye
+):
     sighting = suggested_sighting(owner, model_version, bass, 0.5)
 
     response = admin_client.post(
@@ -307,7 +348,9 @@ def test_change_view_sets_species_through_the_service(admin_client, moderator, o
     assert (sighting.species, sighting.quality_grade) == (walleye, Sighting.QualityGrade.VERIFIED)
     identification = sighting.identifications.get(user=moderator)
     assert (identification.source, identification.comment, identification.previous_species) == (
-        Identification.Source.MODERATOR, "spots", bass,
+        Identification.Source.MODERATOR,
+        "spots",
+        bass,
     )
     entry = LogEntry.objects.get(user=moderator, object_id=str(sighting.pk))
     assert "Identified as Walleye (Sander vitreus) (moderator)" in entry.get_change_message()
@@ -327,7 +370,9 @@ def test_change_view_confirms_the_suggestion(admin_client, moderator, owner, mod
 def test_change_view_refuses_both_and_missing_suggestions(admin_client, owner, walleye):
     sighting = sighting_make(owner)
 
-    both = admin_client.post(change_url(sighting), {"confirm_suggestion": "on", "set_species": walleye.pk, **NO_INLINE_FORMS})
+    both = admin_client.post(
+        change_url(sighting), {"confirm_suggestion": "on", "set_species": walleye.pk, **NO_INLINE_FORMS}
+    )
     missing = admin_client.post(change_url(sighting), {"confirm_suggestion": "on", **NO_INLINE_FORMS})
 
     assert both.status_code == missing.status_code == 200
@@ -369,14 +414,26 @@ def test_identifications_are_a_read_only_audit_log(admin_client, owner, model_ve
     sighting = suggested_sighting(owner, model_version, bass, 0.5)
     identification = sighting.identifications.get()
 
-    listing = admin_client.get(reverse("admin:sightings_identification_changelist"), {"sighting": sighting.pk})
+    listing = admin_client.get(
+        reverse("admin:sightings_identification_changelist"), {"sighting": sighting.pk}
+    )
     detail = admin_client.get(reverse("admin:sightings_identification_change", args=[identification.pk]))
 
     assert listing.status_code == 200 and list(listing.context["cl"].result_list) == [identification]
     assert detail.status_code == 200
     assert admin_client.get(reverse("admin:sightings_identification_add")).status_code == 403
-    assert admin_client.post(reverse("admin:sightings_identification_change", args=[identification.pk]), {}).status_code == 403
-    assert admin_client.post(reverse("admin:sightings_identification_delete", args=[identification.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        admin_client.post(
+            reverse("admin:sightings_identification_change", args=[identification.pk]), {}
+        ).status_code
+        == 403
+    )
+    assert (
+        admin_client.post(
+            reverse("admin:sightings_identification_delete", args=[identification.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
     assert admin_client.get(reverse("admin:sightings_sighting_add")).status_code == 403
     assert Identification.objects.filter(pk=identification.pk).exists()
 
@@ -421,8 +478,11 @@ def test_anglers_and_researchers_are_kept_out(client, owner, model_version, bass
 
 def test_moderator_group_has_what_the_admin_needs(moderator):
     for permission in [
-        "sightings.view_sighting", "sightings.change_sighting", "sightings.moderate_sighting",
-        "sightings.view_identification", "regulations.view_species",
+        "sightings.view_sighting",
+        "sightings.change_sighting",
+        "sightings.moderate_sighting",
+        "sightings.view_identification",
+        "regulations.view_species",
     ]:
         assert moderator.has_perm(permission)
     assert not moderator.has_perm("sightings.delete_identification")

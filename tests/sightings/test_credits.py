@@ -21,7 +21,9 @@ def test_a_person_chooses_a_pseudonym_or_a_name(angler, other_angler):
     assert answer.status_code == 200 and answer.json()["credit"] == "pseudonym"
     assert Credits().of(angler.pk) == pseudonym_of(user_id=angler.pk) != pseudonym_of(user_id=other_angler.pk)
     assert angler.username not in Credits().of(angler.pk)
-    assert client.put(URL, {"credit": "name", "credit_name": "  Ada Angler "}, format="json").status_code == 200
+    assert (
+        client.put(URL, {"credit": "name", "credit_name": "  Ada Angler "}, format="json").status_code == 200
+    )
     assert Credits().of(angler.pk) == "Ada Angler"
     assert Contributor.objects.get(user=angler).credit_name == "Ada Angler"
     assert Credits().of(other_angler.pk) == ""

@@ -1,15 +1,14 @@
 """The identification history service: grades, permissions, history, bulk writes, merges."""
 
 import pytest
-
-from regulations.selectors import species_accepted
 from django.contrib.admin.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from regulations.models import Species
-from sightings.services import identifications as service
+from regulations.selectors import species_accepted
+from sightings.models import Identification, Sighting
 from sightings.services.identifications import (
     identification_confirm_suggestion,
     identification_create,
@@ -18,7 +17,6 @@ from sightings.services.identifications import (
     identifications_set_species_bulk,
     species_merge,
 )
-from sightings.models import Identification, Sighting
 from tests.sightings.factories_moderation import (
     classification_make,
     media_in_tmp,  # noqa: F401 (fixture)
@@ -32,7 +30,11 @@ from tests.sightings.factories_moderation import (
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
-NEEDS_ID, VERIFIED, CASUAL = Sighting.QualityGrade.NEEDS_ID, Sighting.QualityGrade.VERIFIED, Sighting.QualityGrade.CASUAL
+NEEDS_ID, VERIFIED, CASUAL = (
+    Sighting.QualityGrade.NEEDS_ID,
+    Sighting.QualityGrade.VERIFIED,
+    Sighting.QualityGrade.CASUAL,
+)
 MACHINE, OWNER, MODERATOR, COMMUNITY = (
     Identification.Source.MACHINE,
     Identification.Source.OWNER,
@@ -169,7 +171,10 @@ def test_same_model_version_again_replaces_its_own_identification(sighting, mode
     identification_create(sighting=sighting, species=walleye, source=MACHINE, model_version=model_version)
 
     assert state(sighting) == (walleye, NEEDS_ID)
-    assert list(sighting.identifications.order_by("created_at").values_list("is_current", flat=True)) == [False, True]
+    assert list(sighting.identifications.order_by("created_at").values_list("is_current", flat=True)) == [
+        False,
+        True,
+    ]
 
 
 def test_sources_must_match_users(sighting, bass, owner, model_version):
@@ -277,7 +282,9 @@ def test_bulk_set_species_writes_one_identification_each(owner, moderator, model
     )
 
     assert len(written) == 3
-    assert all(i.source == MODERATOR and not i.from_suggestion and i.previous_species_id == bass.pk for i in written)
+    assert all(
+        i.source == MODERATOR and not i.from_suggestion and i.previous_species_id == bass.pk for i in written
+    )
     assert set(Sighting.objects.values_list("species", "quality_grade")) == {(walleye.pk, VERIFIED)}
     assert Identification.objects.filter(source=MACHINE).count() == 3
 
@@ -339,7 +346,9 @@ def test_species_merge_moves_sightings_and_keeps_history(owner, moderator, model
     assert state(machine_only) == (walleye, NEEDS_ID)
     assert state(untouched) == (bass, NEEDS_ID)
     assert set(Identification.objects.filter(sighting=verified).values_list("species", flat=True)) == {old.pk}
-    assert LogEntry.objects.filter(object_id=str(verified.pk), change_message__contains="merged into").exists()
+    assert LogEntry.objects.filter(
+        object_id=str(verified.pk), change_message__contains="merged into"
+    ).exists()
     assert LogEntry.objects.filter(object_id=str(old.pk)).exists()
 
 

@@ -6,13 +6,13 @@ import pytest
 
 from classifier.services import model_version_register
 from sightings import tasks as retraining_tasks
+from sightings.models import Classification, Identification, Sighting
 from sightings.services import retraining
 from sightings.services.classification import sighting_classify
 from sightings.services.identifications import (
     identification_confirm_suggestion,
     identification_set_species,
 )
-from sightings.models import Classification, Identification, Sighting
 from sightings.services.submission import sighting_submit
 from tests import factories
 

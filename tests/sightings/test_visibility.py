@@ -29,7 +29,9 @@ PLACES = {
 @pytest.fixture
 def sightings(angler, moderator, color_model):
     return {
-        privacy: sighting_make(owner=angler, moderator=moderator, latitude=lat, longitude=lon, geoprivacy=privacy)
+        privacy: sighting_make(
+            owner=angler, moderator=moderator, latitude=lat, longitude=lon, geoprivacy=privacy
+        )
         for privacy, (lat, lon) in PLACES.items()
     }
 
@@ -85,9 +87,15 @@ def test_the_shown_point_never_rounds_into_the_next_cell(monkeypatch):
     )
 
 
-def test_the_uncertainty_of_a_generalized_place_tells_nothing_of_the_true_latitude(angler, moderator, researcher, color_model):
-    south = sighting_make(owner=angler, moderator=moderator, latitude=41.0001, longitude=-81.5, geoprivacy="obscured")
-    north = sighting_make(owner=angler, moderator=moderator, latitude=41.1999, longitude=-81.5, geoprivacy="obscured")
+def test_the_uncertainty_of_a_generalized_place_tells_nothing_of_the_true_latitude(
+    angler, moderator, researcher, color_model
+):
+    south = sighting_make(
+        owner=angler, moderator=moderator, latitude=41.0001, longitude=-81.5, geoprivacy="obscured"
+    )
+    north = sighting_make(
+        owner=angler, moderator=moderator, latitude=41.1999, longitude=-81.5, geoprivacy="obscured"
+    )
     places = [sighting_place(sighting=seen(researcher, sighting)) for sighting in (south, north)]
     assert places[0].uncertainty_m == places[1].uncertainty_m > 20_000
 
@@ -103,13 +111,19 @@ def test_only_the_owner_is_sent_the_original_photo(sightings, angler, moderator,
 def test_place_filters_match_the_shown_point_only(sightings, researcher, trusted_researcher, angler):
     obscured = sightings["obscured"]
     true_latitude, true_longitude = PLACES["obscured"]
-    around_true = Polygon.from_bbox((true_longitude - 1e-4, true_latitude - 1e-4, true_longitude + 1e-4, true_latitude + 1e-4))
+    around_true = Polygon.from_bbox(
+        (true_longitude - 1e-4, true_latitude - 1e-4, true_longitude + 1e-4, true_latitude + 1e-4)
+    )
     shown = obscured.cell_point
     around_shown = Polygon.from_bbox((shown.x - 1e-4, shown.y - 1e-4, shown.x + 1e-4, shown.y + 1e-4))
     everything = Polygon.from_bbox((-180, -90, 180, 90))
 
     def found(viewer, area):
-        return set(sightings_in_area(queryset=Sighting.objects.all(), viewer=viewer, area=area).values_list("pk", flat=True))
+        return set(
+            sightings_in_area(queryset=Sighting.objects.all(), viewer=viewer, area=area).values_list(
+                "pk", flat=True
+            )
+        )
 
     assert obscured.pk not in found(researcher, around_true)
     assert obscured.pk in found(researcher, around_shown)
@@ -119,7 +133,9 @@ def test_place_filters_match_the_shown_point_only(sightings, researcher, trusted
     assert sightings["private"].pk in found(trusted_researcher, everything)
 
 
-def test_a_page_of_any_size_runs_the_same_number_of_queries(angler, moderator, researcher, color_model, django_assert_num_queries):
+def test_a_page_of_any_size_runs_the_same_number_of_queries(
+    angler, moderator, researcher, color_model, django_assert_num_queries
+):
     sighting_make(owner=angler, moderator=moderator, geoprivacy="obscured")
 
     viewer = Viewer.of(researcher)
@@ -142,7 +158,9 @@ def test_the_top_prediction_is_the_newest_classification_s(sightings, moderator)
     classification = sightings["open"].classifications.order_by("-created_at").first()
     top = classification.predictions.get(rank=1)
     assert (row.top_label, row.top_species_id, row.top_model_version_id) == (
-        top.label, top.species_id, classification.model_version_id
+        top.label,
+        top.species_id,
+        classification.model_version_id,
     )
 
 

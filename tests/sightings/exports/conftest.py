@@ -2,17 +2,29 @@
 
 import pytest
 
+from sightings.models import Sighting
 from sightings.services.classification import sighting_classify
 from sightings.services.identifications import identification_set_species
-from sightings.models import Sighting
 from sightings.services.public_photos import sighting_publish_photo
 from sightings.services.submission import sighting_submit
 from tests import factories
 
 
 def sighting_make(
-    *, owner, moderator=None, color=factories.RED, latitude=41.5, longitude=-81.69, geoprivacy="open",
-    license="cc-by", observed_at=None, exif=None, verify=True, publish=True, classify=True, **fields,
+    *,
+    owner,
+    moderator=None,
+    color=factories.RED,
+    latitude=41.5,
+    longitude=-81.69,
+    geoprivacy="open",
+    license="cc-by",
+    observed_at=None,
+    exif=None,
+    verify=True,
+    publish=True,
+    classify=True,
+    **fields,
 ):
     """Submit, classify, publish the EXIF-free copy and (by default) let a moderator verify it."""
     sighting = sighting_submit(
@@ -56,8 +68,13 @@ def three_sightings(make_sighting):
     """Open, obscured and private verified sightings at distinct places."""
     return {
         "open": make_sighting(latitude=41.501234, longitude=-81.701234, geoprivacy=Sighting.Geoprivacy.OPEN),
-        "obscured": make_sighting(latitude=41.123456, longitude=-81.654321, geoprivacy=Sighting.Geoprivacy.OBSCURED),
+        "obscured": make_sighting(
+            latitude=41.123456, longitude=-81.654321, geoprivacy=Sighting.Geoprivacy.OBSCURED
+        ),
         "private": make_sighting(
-            latitude=41.623456, longitude=-81.354321, geoprivacy=Sighting.Geoprivacy.PRIVATE, color=factories.GREEN
+            latitude=41.623456,
+            longitude=-81.354321,
+            geoprivacy=Sighting.Geoprivacy.PRIVATE,
+            color=factories.GREEN,
         ),
     }

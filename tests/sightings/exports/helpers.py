@@ -49,14 +49,21 @@ def archive(user, url, **params):
 def region_make(*, code, bbox, country_code="", **fields):
     polygon = Polygon.from_bbox(bbox)
     return Region.objects.create(
-        code=code, name=code, kind=Region.Kind.STATE_WATERS, country_code=country_code,
-        geometry=MultiPolygon(polygon, srid=4326), **fields,
+        code=code,
+        name=code,
+        kind=Region.Kind.STATE_WATERS,
+        country_code=country_code,
+        geometry=MultiPolygon(polygon, srid=4326),
+        **fields,
     )
 
 
 def sensitive_regulation(*, region, species):
     regulation = Regulation.objects.create(
-        code=f"sensitive-{species.pk}", region=region, sensitive=True, source_url="https://example.org/rules",
+        code=f"sensitive-{species.pk}",
+        region=region,
+        sensitive=True,
+        source_url="https://example.org/rules",
         last_checked=date(2026, 1, 1),
     )
     regulation.species.add(species)

@@ -11,7 +11,17 @@ from tests import factories
 from tests.conftest import token_client
 
 from .helpers import (
-    CSV_URL, DATASET_URL, DWCA_URL, GEOJSON_URL, content, csv_rows, download, geojson, get, region_make, stored_name,
+    CSV_URL,
+    DATASET_URL,
+    DWCA_URL,
+    GEOJSON_URL,
+    content,
+    csv_rows,
+    download,
+    geojson,
+    get,
+    region_make,
+    stored_name,
 )
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +103,8 @@ def test_date_range_filter_includes_both_days(make_sighting, researcher):
     middle = make_sighting(observed_at=factories.aware(2026, 5, 10, 12, 0))
     late = make_sighting(observed_at=factories.aware(2026, 5, 20, 0, 30))
     assert set(csv_rows(researcher, observed_from="2026-05-01", observed_to="2026-05-10")) == {
-        str(early.pk), str(middle.pk)
+        str(early.pk),
+        str(middle.pk),
     }
     assert set(csv_rows(researcher, observed_from="2026-05-11")) == {str(late.pk)}
 
@@ -160,7 +171,9 @@ def test_csv_answers_whatever_the_accept_header(three_sightings, researcher):
     assert len(list(csv.reader(io.StringIO(content(response).decode())))) == 4
 
 
-def test_csv_streams_with_a_constant_number_of_queries(make_sighting, researcher, django_assert_max_num_queries):
+def test_csv_streams_with_a_constant_number_of_queries(
+    make_sighting, researcher, django_assert_max_num_queries
+):
     for _ in range(6):
         make_sighting()
     client = token_client(researcher)

@@ -13,7 +13,10 @@ def test_export_bench_runs_small_and_prints_figures():
     command = [sys.executable, str(ROOT / "bench" / "bench_export.py"), "--rows", "200"]
     postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgis")
     if postgres:
-        command += ["--database-url", os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/catchlog_export_bench_smoke"]
+        command += [
+            "--database-url",
+            os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/catchlog_export_bench_smoke",
+        ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "rows | export s | rows/s" in done.stdout

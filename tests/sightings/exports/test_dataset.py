@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def labels(zipped):
-    return {row["sighting_id"]: row for row in csv.DictReader(io.StringIO(zipped.read("labels.csv").decode()))}
+    return {
+        row["sighting_id"]: row for row in csv.DictReader(io.StringIO(zipped.read("labels.csv").decode()))
+    }
 
 
 def test_layout_labels_and_readme(make_sighting, researcher):
@@ -50,8 +52,10 @@ def test_a_public_copy_carrying_exif_is_left_out(make_sighting, researcher):
     from sightings.storage import storage_read, storage_save
 
     sighting = make_sighting()
-    tainted = storage_save(name="photos/tainted.jpg", data=factories.photo_bytes(
-        exif=factories.exif_with_gps(latitude=41.123456, longitude=-81.654321)))
+    tainted = storage_save(
+        name="photos/tainted.jpg",
+        data=factories.photo_bytes(exif=factories.exif_with_gps(latitude=41.123456, longitude=-81.654321)),
+    )
     type(sighting).objects.filter(pk=sighting.pk).update(public_photo=tainted)
     assert Image.open(io.BytesIO(storage_read(name=tainted))).getexif()
     zipped = archive(researcher, DATASET_URL)

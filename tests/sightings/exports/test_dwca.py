@@ -16,17 +16,65 @@ TEXT = "{http://rs.tdwg.org/dwc/text/}"
 # Term names from the TDWG standards (Darwin Core quick reference, DCMI terms, GBIF Simple
 # Multimedia), written out here independently of the code under test.
 DWC_TERMS = {
-    "Occurrence", "occurrenceID", "basisOfRecord", "scientificName", "vernacularName", "taxonRank",
-    "kingdom", "phylum", "class", "order", "family", "genus", "specificEpithet", "eventDate", "eventTime",
-    "year", "month", "day", "decimalLatitude", "decimalLongitude", "geodeticDatum",
-    "coordinateUncertaintyInMeters", "coordinatePrecision", "countryCode", "country", "stateProvince",
-    "locality", "identifiedBy", "dateIdentified", "identificationVerificationStatus", "informationWithheld",
-    "dataGeneralizations", "recordedBy", "individualCount", "occurrenceRemarks", "institutionCode",
-    "collectionCode", "catalogNumber", "datasetName", "taxonID", "associatedMedia", "occurrenceStatus",
+    "Occurrence",
+    "occurrenceID",
+    "basisOfRecord",
+    "scientificName",
+    "vernacularName",
+    "taxonRank",
+    "kingdom",
+    "phylum",
+    "class",
+    "order",
+    "family",
+    "genus",
+    "specificEpithet",
+    "eventDate",
+    "eventTime",
+    "year",
+    "month",
+    "day",
+    "decimalLatitude",
+    "decimalLongitude",
+    "geodeticDatum",
+    "coordinateUncertaintyInMeters",
+    "coordinatePrecision",
+    "countryCode",
+    "country",
+    "stateProvince",
+    "locality",
+    "identifiedBy",
+    "dateIdentified",
+    "identificationVerificationStatus",
+    "informationWithheld",
+    "dataGeneralizations",
+    "recordedBy",
+    "individualCount",
+    "occurrenceRemarks",
+    "institutionCode",
+    "collectionCode",
+    "catalogNumber",
+    "datasetName",
+    "taxonID",
+    "associatedMedia",
+    "occurrenceStatus",
 }
 DC_TERMS = {
-    "license", "rightsHolder", "modified", "type", "format", "identifier", "created", "creator",
-    "references", "title", "description", "language", "accessRights", "bibliographicCitation", "publisher",
+    "license",
+    "rightsHolder",
+    "modified",
+    "type",
+    "format",
+    "identifier",
+    "created",
+    "creator",
+    "references",
+    "title",
+    "description",
+    "language",
+    "accessRights",
+    "bibliographicCitation",
+    "publisher",
 }
 VALID = (
     {f"http://rs.tdwg.org/dwc/terms/{name}" for name in DWC_TERMS}
@@ -41,7 +89,7 @@ def table(zipped, name):
 
 def records(zipped):
     header, *rows = table(zipped, "occurrence.txt")
-    return {row[0].removeprefix("urn:uuid:"): dict(zip(header, row)) for row in rows}
+    return {row[0].removeprefix("urn:uuid:"): dict(zip(header, row, strict=True)) for row in rows}
 
 
 def test_every_term_the_code_knows_is_a_real_term():
@@ -110,7 +158,10 @@ def test_only_gbif_licences_are_included_and_the_dataset_licence_is_the_strictes
     assert set(found) == {str(pk) for pk in kept}
     assert str(reserved.pk) not in zipped.read("multimedia.txt").decode()
     eml = ElementTree.fromstring(zipped.read("eml.xml"))
-    assert eml.find("dataset/intellectualRights/para/ulink").get("url") == "http://creativecommons.org/licenses/by/4.0/legalcode"
+    assert (
+        eml.find("dataset/intellectualRights/para/ulink").get("url")
+        == "http://creativecommons.org/licenses/by/4.0/legalcode"
+    )
     make_sighting(license="cc-by-nc")
     eml = ElementTree.fromstring(archive(researcher, DWCA_URL).read("eml.xml"))
     assert "by-nc" in eml.find("dataset/intellectualRights/para/ulink").get("url")
@@ -130,7 +181,7 @@ def test_eml_has_title_abstract_contact_and_coordinates_note(three_sightings, re
 def test_multimedia_rows_point_at_the_public_copies(three_sightings, make_sighting, researcher):
     unpublished = make_sighting(publish=False)
     header, *rows = table(archive(researcher, DWCA_URL), "multimedia.txt")
-    media = {row[0].removeprefix("urn:uuid:"): dict(zip(header, row)) for row in rows}
+    media = {row[0].removeprefix("urn:uuid:"): dict(zip(header, row, strict=True)) for row in rows}
     assert set(media) == {str(s.pk) for s in three_sightings.values()}
     assert str(unpublished.pk) not in media
     for sighting in three_sightings.values():
@@ -146,7 +197,9 @@ def test_country_code_comes_from_the_region_holding_the_shown_point(three_sighti
     assert found[str(three_sightings["private"].pk)]["countryCode"] == ""
 
 
-def test_records_are_linked_only_as_each_person_chose_to_be_credited(three_sightings, researcher, angler, moderator):
+def test_records_are_linked_only_as_each_person_chose_to_be_credited(
+    three_sightings, researcher, angler, moderator
+):
     from sightings.credits import pseudonym_of
     from sightings.models import Contributor
 
@@ -156,7 +209,9 @@ def test_records_are_linked_only_as_each_person_chose_to_be_credited(three_sight
 
     people, found = credits()
     assert people == {("", "")}
-    assert not any("angler" in value or "moderator" in value for row in found.values() for value in row.values())
+    assert not any(
+        "angler" in value or "moderator" in value for row in found.values() for value in row.values()
+    )
 
     Contributor.objects.create(user=angler, credit=Contributor.Credit.PSEUDONYM)
     Contributor.objects.create(user=moderator, credit=Contributor.Credit.NAME, credit_name="Dr. A. Moderator")

@@ -15,7 +15,9 @@ def shown(sighting):
     return obscured_point(latitude=sighting.location.y, longitude=sighting.location.x, seed=str(sighting.pk))
 
 
-def test_researcher_sees_the_cell_point_with_widened_uncertainty_and_no_place_for_private(three_sightings, researcher):
+def test_researcher_sees_the_cell_point_with_widened_uncertainty_and_no_place_for_private(
+    three_sightings, researcher
+):
     rows = csv_rows(researcher)
     obscured = three_sightings["obscured"]
     row = rows[str(obscured.pk)]
@@ -63,7 +65,9 @@ def sensitive_bass(make_sighting, color_species):
     }
 
 
-def test_sensitive_species_are_obscured_even_when_open_for_untrusted_viewers(sensitive_bass, researcher, trusted_researcher):
+def test_sensitive_species_are_obscured_even_when_open_for_untrusted_viewers(
+    sensitive_bass, researcher, trusted_researcher
+):
     rows = csv_rows(researcher)
     inside = rows[str(sensitive_bass["inside"].pk)]
     assert inside["geoprivacy"] == "open" and inside["coordinates"] == "generalized"
@@ -80,7 +84,9 @@ def test_sensitive_species_obscured_in_geojson_too(sensitive_bass, researcher):
     assert features[str(sensitive_bass["outside"].pk)]["geometry"]["coordinates"] == [-81.5, 44.5]
 
 
-def test_a_tight_bbox_around_the_true_place_does_not_reveal_an_obscured_sighting(three_sightings, researcher, trusted_researcher):
+def test_a_tight_bbox_around_the_true_place_does_not_reveal_an_obscured_sighting(
+    three_sightings, researcher, trusted_researcher
+):
     obscured = three_sightings["obscured"]
     latitude, longitude = shown(obscured)
     tight = (TRUE_LON - 0.0005, TRUE_LAT - 0.0005, TRUE_LON + 0.0005, TRUE_LAT + 0.0005)
@@ -92,7 +98,9 @@ def test_a_tight_bbox_around_the_true_place_does_not_reveal_an_obscured_sighting
     assert set(csv_rows(researcher, bbox=around_shown)) == {str(obscured.pk)}
 
 
-def test_place_filters_never_match_private_sightings_for_untrusted_viewers(three_sightings, researcher, trusted_researcher):
+def test_place_filters_never_match_private_sightings_for_untrusted_viewers(
+    three_sightings, researcher, trusted_researcher
+):
     private = str(three_sightings["private"].pk)
     everywhere = "-180,-90,180,90"
     assert private not in csv_rows(researcher, bbox=everywhere)
@@ -100,17 +108,25 @@ def test_place_filters_never_match_private_sightings_for_untrusted_viewers(three
     assert private in csv_rows(trusted_researcher, bbox=everywhere)
 
 
-def test_region_filter_uses_the_shown_point_for_untrusted_viewers(three_sightings, researcher, trusted_researcher):
+def test_region_filter_uses_the_shown_point_for_untrusted_viewers(
+    three_sightings, researcher, trusted_researcher
+):
     obscured = three_sightings["obscured"]
     latitude, longitude = shown(obscured)
-    region_make(code="true-spot", bbox=(TRUE_LON - 0.001, TRUE_LAT - 0.001, TRUE_LON + 0.001, TRUE_LAT + 0.001))
-    region_make(code="shown-spot", bbox=(longitude - 0.001, latitude - 0.001, longitude + 0.001, latitude + 0.001))
+    region_make(
+        code="true-spot", bbox=(TRUE_LON - 0.001, TRUE_LAT - 0.001, TRUE_LON + 0.001, TRUE_LAT + 0.001)
+    )
+    region_make(
+        code="shown-spot", bbox=(longitude - 0.001, latitude - 0.001, longitude + 0.001, latitude + 0.001)
+    )
     assert str(obscured.pk) not in csv_rows(researcher, region="true-spot")
     assert str(obscured.pk) in csv_rows(trusted_researcher, region="true-spot")
     assert str(obscured.pk) in csv_rows(researcher, region="shown-spot")
 
 
-def test_sensitivity_is_decided_on_the_whole_cell_not_the_true_point(make_sighting, color_species, researcher):
+def test_sensitivity_is_decided_on_the_whole_cell_not_the_true_point(
+    make_sighting, color_species, researcher
+):
     # The reef ends at latitude 41.15, inside the cell 41.0-41.2: a catch just outside it is hidden
     # too, or whether it is hidden would tell which side of the edge it lies.
     reef = region_make(code="reef-edge", bbox=(-82.0, 40.0, -81.0, 41.15))

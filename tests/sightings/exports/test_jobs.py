@@ -95,7 +95,9 @@ def test_a_storage_outage_raises_for_a_retry_and_the_retry_finishes(three_sighti
     job.refresh_from_db()
     assert job.status == ExportJob.Status.QUEUED and "disk unavailable" in job.error
     job = export_job_run(job_id=job.pk)
-    assert job.status == ExportJob.Status.DONE and job.attempts == 2 and job.rows_written == 3 and not job.error
+    assert (
+        job.status == ExportJob.Status.DONE and job.attempts == 2 and job.rows_written == 3 and not job.error
+    )
 
 
 @pytest.mark.django_db
@@ -114,15 +116,23 @@ def test_a_failing_export_records_the_traceback(researcher, monkeypatch):
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_builds_the_snapshot_on_s3(celery_worker, angler, moderator, trusted_researcher, color_model):
+def test_the_worker_builds_the_snapshot_on_s3(
+    celery_worker, angler, moderator, trusted_researcher, color_model
+):
     from django.conf import settings
 
-    sighting = sighting_make(owner=angler, moderator=moderator, latitude=41.123456, longitude=-81.654321, geoprivacy="obscured")
+    sighting = sighting_make(
+        owner=angler, moderator=moderator, latitude=41.123456, longitude=-81.654321, geoprivacy="obscured"
+    )
     client = token_client(trusted_researcher)
-    response = client.post(JOBS, {"format": "dataset", "filters": {}, "options": {"split_seed": 1}}, format="json")
+    response = client.post(
+        JOBS, {"format": "dataset", "filters": {}, "options": {"split_seed": 1}}, format="json"
+    )
     assert response.status_code == 202
     url = f"{JOBS}{response.json()['id']}/"
-    body = wait_for(lambda: (b := client.get(url).json())["status"] in ("done", "failed") and b, message="the export job")
+    body = wait_for(
+        lambda: (b := client.get(url).json())["status"] in ("done", "failed") and b, message="the export job"
+    )
     assert body["status"] == "done", body
     assert body["coordinates"] == "true" and body["rows_written"] == 1
     assert settings.AWS_STORAGE_BUCKET_NAME and "Signature=" in body["download_url"]
@@ -144,12 +154,19 @@ def test_a_job_counts_exactly_the_rows_it_writes(three_sightings, researcher, fo
 
     shown = three_sightings["obscured"].cell_point
     outer = ((-81.8, 41.0), (-81.6, 41.0), (-81.6, 41.6), (-81.8, 41.6), (-81.8, 41.0))
-    hole = tuple((shown.x + dx, shown.y + dy) for dx, dy in ((-1e-3, -1e-3), (1e-3, -1e-3), (1e-3, 1e-3), (-1e-3, 1e-3), (-1e-3, -1e-3)))
+    hole = tuple(
+        (shown.x + dx, shown.y + dy)
+        for dx, dy in ((-1e-3, -1e-3), (1e-3, -1e-3), (1e-3, 1e-3), (-1e-3, 1e-3), (-1e-3, -1e-3))
+    )
     area = Region.objects.create(
-        code="around", name="around", kind=Region.Kind.STATE_WATERS,
+        code="around",
+        name="around",
+        kind=Region.Kind.STATE_WATERS,
         geometry=MultiPolygon(Polygon(outer, hole), srid=4326),
     )
-    job = export_job_create(user=researcher, format=format, filters={"quality_grade": "any", "region": area.code})
+    job = export_job_create(
+        user=researcher, format=format, filters={"quality_grade": "any", "region": area.code}
+    )
     job = export_job_run(job_id=job.pk)
     assert job.status == ExportJob.Status.DONE
     assert job.rows_total == job.rows_written + job.rows_skipped == 1

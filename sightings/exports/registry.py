@@ -1,14 +1,16 @@
 """Exporters register themselves here by identifier: the URLs, the job formats and the views come
-from this registry alone, so adding a format is adding one module to `EXPORTER_MODULES`."""
+from this registry alone, so adding a format is adding one `<name>_export.py` module beside this one."""
 
+import pkgutil
 from importlib import import_module
 from io import StringIO
+from pathlib import Path
 
 from django.db.models import QuerySet
 
 from ..visibility import seen_photo_url
 
-EXPORTER_MODULES = ("csv_export", "geojson_export", "dwca_export", "dataset_export")
+EXPORTER_SUFFIX = "_export"
 EXPORTERS: dict[str, type["Exporter"]] = {}
 
 
@@ -18,7 +20,7 @@ def exporter_register(cls):
 
 
 def exporters() -> list[type["Exporter"]]:
-    """Every registered exporter, in the order of `EXPORTER_MODULES`."""
+    """Every registered exporter, by module name."""
     import_exporters()
     return list(EXPORTERS.values())
 
@@ -112,5 +114,6 @@ class TextBuffer:
 
 
 def import_exporters():
-    for name in EXPORTER_MODULES:
-        import_module(f"{__package__}.{name}")
+    for module in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda module: module.name):
+        if module.name.endswith(EXPORTER_SUFFIX):
+            import_module(f"{__package__}.{module.name}")

@@ -180,3 +180,21 @@ def test_csv_streams_with_a_constant_number_of_queries(
     with django_assert_max_num_queries(12):
         rows = list(csv.reader(io.StringIO(content(client.get(CSV_URL)).decode())))
     assert len(rows) == 7
+
+
+def test_every_registered_format_has_its_url_job_format_and_model_choice():
+    from django.urls import resolve
+
+    from sightings.exports.registry import exporters
+    from sightings.exports.serializers import ExportJobCreateSerializer
+    from sightings.models import ExportJob
+
+    identifiers = [exporter.identifier for exporter in exporters()]
+    assert set(identifiers) == {"csv", "geojson", "dwca", "dataset"}
+    job_formats = dict(ExportJobCreateSerializer().fields["format"].choices)
+    model_formats = dict(ExportJob._meta.get_field("format").choices)
+    for exporter in exporters():
+        assert resolve(f"/api/v1/exports/{exporter.path}").func.view_initkwargs == {
+            "exporter": exporter.identifier
+        }
+        assert job_formats[exporter.identifier] == model_formats[exporter.identifier] == exporter.label

@@ -78,7 +78,7 @@ def _public_address(host, port):
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         _refuse(f"The host {host!r} cannot be resolved.")
-    addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
+    addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
     for address in addresses:
         if address_is_forbidden(address):
             _refuse("The address points at a private, loopback or reserved network; it is not fetched.")

@@ -52,9 +52,9 @@ def sighting_submit(
     afterwards, or neither does.
     """
     _check_length(length_cm)
-    photo = _photo_bytes(photo=photo, photo_url=photo_url)
+    data = _photo_bytes(photo=photo, photo_url=photo_url)
     try:
-        info = inspect_photo(photo, max_pixels=settings.PHOTO_MAX_PIXELS)
+        info = inspect_photo(data, max_pixels=settings.PHOTO_MAX_PIXELS)
     except PhotoError as error:
         raise ValidationError({"photo": str(error)}, code=error.code) from error
     if min(info.width, info.height) < MIN_PHOTO_SIDE:
@@ -65,13 +65,13 @@ def sighting_submit(
     location = _location(latitude=latitude, longitude=longitude, exif_gps=info.gps)
     observed_at = _observed_at(observed_at=observed_at, exif_taken_at=info.taken_at)
 
-    name = storage_save(name=original_photo_key(None, f"photo.{info.extension}"), data=photo)
+    name = storage_save(name=original_photo_key(None, f"photo.{info.extension}"), data=data)
     try:
         with transaction.atomic():
             sighting = Sighting.objects.create(
                 owner=owner,
                 photo=name,
-                photo_sha256=hashlib.sha256(photo).hexdigest(),
+                photo_sha256=hashlib.sha256(data).hexdigest(),
                 exif=info.exif,
                 location=location,
                 location_accuracy_m=location_accuracy_m,
@@ -104,13 +104,13 @@ def sighting_enqueue_work(*, sighting_id):
         logger.warning("could not queue work for %s; the re-queue job will", sighting_id, exc_info=True)
 
 
-def _photo_bytes(*, photo, photo_url):
+def _photo_bytes(*, photo: bytes | File | None, photo_url: str | None) -> bytes:
     """The photo's bytes, within PHOTO_MAX_BYTES: the one place that limit is checked for a submission."""
-    if (photo is None) == (photo_url is None):
-        raise ValidationError({"photo": "Send either a photo file or a photo_url, not both or neither."})
     limit = settings.PHOTO_MAX_BYTES
-    if photo_url is not None:
+    if photo is None and photo_url is not None:
         return photo_download(photo_url, max_bytes=limit)
+    if photo is None or photo_url is not None:
+        raise ValidationError({"photo": "Send either a photo file or a photo_url, not both or neither."})
     size = len(photo) if isinstance(photo, bytes) else photo.size
     if size > limit:
         raise ValidationError({"photo": f"The photo is larger than {limit} bytes."})

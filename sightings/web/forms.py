@@ -29,7 +29,7 @@ class SignUpForm(UserCreationForm):
     UNAVAILABLE = "This user name is not available. Choose another one."
 
     class Meta(UserCreationForm.Meta):
-        fields = ["username"]
+        fields = ("username",)
 
     def clean_username(self):
         username = self.cleaned_data.get("username")
@@ -77,7 +77,7 @@ class SightingSubmitForm(forms.Form):
     )
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
     geoprivacy = forms.ChoiceField(
-        choices=[(value, GEOPRIVACY_EXPLAINED[value]) for value in Sighting.Geoprivacy.values],
+        choices=[(choice.value, GEOPRIVACY_EXPLAINED[choice]) for choice in Sighting.Geoprivacy],
         initial=Sighting.Geoprivacy.OBSCURED,
         widget=forms.RadioSelect,
         label="Who may see where",
@@ -87,7 +87,7 @@ class SightingSubmitForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         uploads = [upload for upload in (data.get("photo"), data.get("photo_gallery")) if upload]
         if not uploads:
             self.add_error("photo", "Take a photo or choose one from your gallery.")
@@ -135,7 +135,7 @@ class IdentifyForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("action") == self.NAME and not data.get("species"):
             self.add_error("species", "Choose the species you caught.")
         return data

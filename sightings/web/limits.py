@@ -14,10 +14,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+# DRF's throttles read only request.META of the request they are given, so a Django HttpRequest does.
+
 
 def client_ip(request: HttpRequest) -> str:
     """The client's address (django-axes calls this through AXES_CLIENT_IP_CALLABLE)."""
-    return BaseThrottle().get_ident(request)
+    return BaseThrottle().get_ident(request)  # type: ignore[arg-type]
 
 
 def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
@@ -35,6 +37,14 @@ class SignUpRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def signup_wait(request: HttpRequest) -> float | None:
+    """None while this client may try to sign up (the attempt is counted), else the seconds to wait."""
+    throttle = SignUpRateThrottle()
+    if throttle.allow_request(request, None):  # type: ignore[arg-type]
+        return None
+    return throttle.wait() or 60.0
 
 
 class LoginLockoutBackend(AxesStandaloneBackend):

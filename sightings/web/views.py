@@ -24,7 +24,7 @@ from ..selectors import map_points, region_outlines, sighting_detail, sightings_
 from ..services.identifications import identification_confirm_suggestion, identification_set_species
 from ..services.submission import sighting_submit
 from .forms import IdentifyForm, SightingSubmitForm, SignUpForm
-from .limits import SignUpRateThrottle
+from .limits import signup_wait
 
 LOGIN_URL = "sightings-web:login"
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
@@ -49,9 +49,9 @@ def home(request):
 
 def signup(request):
     if request.method == "POST":
-        throttle = SignUpRateThrottle()
-        if not throttle.allow_request(request, None):
-            return _signup_throttled(request, throttle)
+        wait = signup_wait(request)
+        if wait is not None:
+            return _signup_throttled(request, wait)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
@@ -61,8 +61,8 @@ def signup(request):
     return render(request, "registration/signup.html", {"form": form})
 
 
-def _signup_throttled(request, throttle):
-    minutes = math.ceil((throttle.wait() or 60) / 60)
+def _signup_throttled(request, wait):
+    minutes = max(1, math.ceil(wait / 60))
     unit = "minute" if minutes == 1 else "minutes"
     refusal = f"Too many sign-up attempts from your network. Try again in {minutes} {unit}."
     context = {"form": SignUpForm(), "refusal": refusal}
@@ -147,7 +147,7 @@ def sighting_identify(request, pk):
     form = IdentifyForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(str(error) for error in errors))
         return redirect("sightings-web:detail", pk=sighting.pk)
     try:
         if form.cleaned_data["action"] == IdentifyForm.CONFIRM:

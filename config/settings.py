@@ -3,21 +3,28 @@
 This is the one place that reads the environment. With nothing set, the platform runs on the
 embedded default: GeoDjango on SQLite + SpatiaLite, photos on the local filesystem and Celery
 tasks run in-process. Production sets DATABASE_URL (postgis://), CELERY_BROKER_URL (redis://)
-and AWS_STORAGE_BUCKET_NAME (S3 through django-storages). A `.env` file in the project root is
-read when present (scripts/serve writes one for the embedded default).
+and AWS_STORAGE_BUCKET_NAME (S3 through django-storages). A `.env` file is read only when asked:
+DJANGO_READ_DOT_ENV=1 reads the one in the project root (scripts/serve writes it and asks), and
+DJANGO_ENV_FILE names another.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from botocore.config import Config as BotoConfig
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-env.read_env(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")))
+# A file left on a server must not change its settings unless the deployment says so.
+if "DJANGO_ENV_FILE" in os.environ or env.bool("DJANGO_READ_DOT_ENV", default=False):
+    env.read_env(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")))
 
 # --- Core -------------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -50,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "storages",
     "axes",
+    "csp",
     # Project apps, lowest layer first: classifier knows no other app, regulations owns
     # species and places, sightings ties them together.
     "classifier",
@@ -59,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -136,13 +145,15 @@ MEDIA_URL = "/media/"
 SIGNED_URL_MAX_AGE = env.int("SIGNED_URL_MAX_AGE", default=600)
 
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=None)
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default=None)
 if AWS_STORAGE_BUCKET_NAME:
     DEFAULT_STORAGE = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
-            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "endpoint_url": AWS_S3_ENDPOINT_URL,
+            "region_name": AWS_S3_REGION_NAME,
             "access_key": env.str("AWS_ACCESS_KEY_ID", default=None),
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default=None),
             "default_acl": "private",
@@ -292,6 +303,7 @@ CLASSIFIER_VERIFIED_SOURCE = "sightings.services.retraining.verified_examples"
 EXPORT_SYNC_MAX_ROWS = env.int("EXPORT_SYNC_MAX_ROWS", default=50_000)
 
 # --- Security ---------------------------------------------------------------------------------
+HSTS_PRELOAD_MIN_SECONDS = 365 * 24 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
@@ -305,13 +317,62 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+    # Preloading is all but irreversible, and the preload list wants a year and the subdomains: only
+    # when asked for, and only then.
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+    if SECURE_HSTS_PRELOAD and (
+        SECURE_HSTS_SECONDS < HSTS_PRELOAD_MIN_SECONDS or not SECURE_HSTS_INCLUDE_SUBDOMAINS
+    ):
+        raise ImproperlyConfigured(
+            f"DJANGO_SECURE_HSTS_PRELOAD needs DJANGO_SECURE_HSTS_SECONDS >= {HSTS_PRELOAD_MIN_SECONDS} "
+            "(a year) and DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS on."
+        )
+
+
+def _origin(url):
+    parts = urlsplit(url.replace("{s}.", "*."))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+# Content-Security-Policy of every page (django-csp): scripts, styles and everything else from this
+# site only, no inline code. Images may also come from the photo store's signed URLs and the tile
+# server; CSP_IMG_SRC adds origins (a CDN in front of the bucket, say).
+_photo_origins = []
+if AWS_STORAGE_BUCKET_NAME and AWS_S3_ENDPOINT_URL:
+    _photo_origins = [_origin(AWS_S3_ENDPOINT_URL)]
+elif AWS_STORAGE_BUCKET_NAME:
+    _photo_origins = [f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"]
+    if AWS_S3_REGION_NAME:
+        _photo_origins.append(f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{AWS_S3_REGION_NAME}.amazonaws.com")
+CONTENT_SECURITY_POLICY = {
+    # The region admin's map widget is Django's: OpenLayers from its CDN with an inline script (staff only).
+    "EXCLUDE_URL_PREFIXES": ["/admin/regulations/region/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [
+            SELF,
+            "data:",
+            "blob:",
+            *[origin for origin in [*_photo_origins, _origin(TILE_URL)] if origin],
+            *env.list("CSP_IMG_SRC", default=[]),
+        ],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 SILENCED_SYSTEM_CHECKS = env.list(
     "DJANGO_SILENCED_SYSTEM_CHECKS",
     # Debian 12 ships GDAL 3.6. Spatial references here come from the code and from GeoJSON files
-    # that administrators import, never from anonymous users.
-    default=["gis.W001"],
+    # that administrators import, never from anonymous users. HSTS preloading (security.W021) is a
+    # deliberate choice of the deployment (DJANGO_SECURE_HSTS_PRELOAD), not a default.
+    default=["gis.W001", "security.W021"],
 )
 
 LOGGING = {

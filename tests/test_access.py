@@ -147,20 +147,37 @@ def test_authenticated_api_use_is_throttled_with_429(angler, monkeypatch):
     assert codes == [200, 200, 429]
 
 
-def test_deploy_checks_pass_with_production_settings():
+def deploy_check(**extra):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
     env.update(
         DJANGO_ENV_FILE=os.devnull,
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="catch.example.org",
         DJANGO_SETTINGS_MODULE="config.settings",
+        **extra,
     )
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
+
+
+def test_deploy_checks_pass_with_production_settings():
+    result = deploy_check()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_deploy_checks_pass_with_hsts_preload_for_a_year():
+    result = deploy_check(DJANGO_SECURE_HSTS_PRELOAD="1", DJANGO_SECURE_HSTS_SECONDS="31536000")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_deploy_refuses_hsts_preload_below_a_year():
+    result = deploy_check(DJANGO_SECURE_HSTS_PRELOAD="1", DJANGO_SECURE_HSTS_SECONDS="86400")
+    assert result.returncode != 0
+    assert "needs DJANGO_SECURE_HSTS_SECONDS >= 31536000" in result.stderr
 
 
 @pytest.mark.django_db

@@ -53,6 +53,13 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 """
 
+# Every Content-Security-Policy violation becomes a console error, which the tests collect.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " + (event.blockedURI || "inline code"));
+});
+"""
+
 
 @pytest.fixture(scope="session")
 def browser():
@@ -88,6 +95,7 @@ def phone(browser, web):
     )
     context.grant_permissions(["geolocation"], origin=web.url)
     context.add_init_script(PROGRESS_RECORDER)
+    context.add_init_script(CSP_REPORTER)
     page = context.new_page()
     page.set_default_timeout(20_000)
     errors = []
@@ -215,5 +223,55 @@ def test_an_angler_submits_a_catch_from_a_phone_and_sees_species_rules_warning_a
     assert "Largemouth bass" in page.locator(".leaflet-popup-content").inner_text()
     assert fits_the_width(page)
     screenshot(page, "09-map")
+
+    assert errors == []
+
+
+@pytest.fixture
+def desk(browser, web):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=web.url, locale="en-US")
+    context.add_init_script(CSP_REPORTER)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on(
+        "response",
+        lambda response: response.status >= 400 and errors.append(f"{response.status} {response.url}"),
+    )
+    yield page, errors
+    context.close()
+
+
+def test_admin_swagger_ui_and_map_work_under_the_content_security_policy(
+    desk, moderator, color_model, eager_tasks, make_sighting
+):
+    page, errors = desk
+    sighting = make_sighting(moderator)
+
+    # Swagger UI (drf-spectacular-sidecar, set-up script from a file) renders the schema.
+    page.goto("/api/docs/")
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert "Catch and sighting platform API" in page.locator(".swagger-ui .info .title").inner_text()
+    page.locator(".opblock-tag").first.wait_for()
+    screenshot(page, "10-swagger-ui")
+
+    # The admin: a real log-in through the form (django-axes counts it), the queue and a change page.
+    page.goto("/admin/login/")
+    page.fill("#id_username", "moderator")
+    page.fill("#id_password", "x-test-password-1")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/")
+    page.goto(f"/admin/sightings/sighting/{sighting.pk}/change/")
+    page.locator("#moderation-panel").wait_for()
+    columns = page.locator(".moderation-columns").evaluate("element => getComputedStyle(element).display")
+    assert columns == "flex"
+    screenshot(page, "11-admin-change")
+
+    # The map (Leaflet, markercluster and our scripts from static files) draws the catch.
+    page.goto("/map/")
+    page.locator("#sightings-map[data-loaded='1']").wait_for()
+    assert page.locator("#sightings-map .pin.own").count() == 1
 
     assert errors == []

@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: roles, clients, the tiny classifier and the real services."""
 
+import contextlib
 import os
 import sys
 import time
@@ -45,10 +46,8 @@ def s3_bucket():
         aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
         region_name=os.environ.get("AWS_S3_REGION_NAME", "us-east-1"),
     )
-    try:
+    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
         client.create_bucket(Bucket=settings.AWS_STORAGE_BUCKET_NAME)
-    except client.exceptions.BucketAlreadyOwnedByYou:
-        pass
     yield client
 
 
@@ -95,7 +94,8 @@ def color_species(db):
     """The species the colour model names."""
     return {
         "micropterus_salmoides": Species.objects.get_or_create(
-            scientific_name="Micropterus salmoides", defaults={"common_name": "Largemouth bass", "family": "Centrarchidae"}
+            scientific_name="Micropterus salmoides",
+            defaults={"common_name": "Largemouth bass", "family": "Centrarchidae"},
         )[0],
         "sander_vitreus": Species.objects.get_or_create(
             scientific_name="Sander vitreus", defaults={"common_name": "Walleye", "family": "Percidae"}
@@ -158,8 +158,21 @@ def celery_worker(django_db_setup, django_db_blocker):
     name = f"test-{os.getpid()}"
     worker = Process(
         "celery-worker",
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=1",
-         "--pool=prefork", "--without-gossip", "--without-mingle", "--hostname", f"{name}@%h"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=1",
+            "--pool=prefork",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"{name}@%h",
+        ],
         env,
     )
     worker_answering(worker.start(), f"{name}@{os.uname().nodename}")
@@ -175,7 +188,9 @@ def stack(request, color_model, angler):
     from tests.stack import Stack
 
     marker = request.node.get_closest_marker("stack_env")
-    stack = Stack(database_name=connection.settings_dict["NAME"], extra_env=marker.args[0] if marker else None)
+    stack = Stack(
+        database_name=connection.settings_dict["NAME"], extra_env=marker.args[0] if marker else None
+    )
     stack.start(beat=bool(marker and marker.kwargs.get("beat")))
     stack.token = Token.objects.create(user=angler).key
     yield stack

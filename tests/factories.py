@@ -1,7 +1,7 @@
 """Small test data the tests make themselves: users, photos and a tiny ONNX classifier."""
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import onnx
@@ -109,4 +109,4 @@ def trusted_researcher(username="trusted"):
 
 
 def aware(*args):
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)

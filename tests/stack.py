@@ -4,6 +4,7 @@ A Stack is gunicorn + a Celery worker (+ beat) on a private Redis, reaching Post
 S3-compatible server through TCP proxies that can be cut, as an outage or a restart looks to the app.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -74,10 +75,8 @@ class TcpProxy:
             pass
         finally:
             for end in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 end.close()
             with self.lock:
                 self.connections.difference_update({source, sink})
@@ -87,10 +86,8 @@ class TcpProxy:
         with self.lock:
             connections = list(self.connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def up(self):
         self.available = True
@@ -108,10 +105,15 @@ class Process:
 
     def start(self):
         ARTIFACTS.mkdir(exist_ok=True)
-        handle = open(self.log, "ab")
-        self.process = subprocess.Popen(
-            self.command, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        with open(self.log, "ab") as handle:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
 
     def running(self):
@@ -143,7 +145,17 @@ class Stack:
         self.redis_port = free_port()
         self.redis = Process(
             "stack-redis",
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [
+                "redis-server",
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             dict(os.environ),
         )
         self.s3_proxy = TcpProxy(s3.hostname, s3.port)
@@ -176,8 +188,20 @@ class Stack:
         self.web = Process(
             "stack-gunicorn",
             [
-                python, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.web_port}",
-                "--workers", str(web_workers), "--threads", "4", "--timeout", "60", "--graceful-timeout", "5",
+                python,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.web_port}",
+                "--workers",
+                str(web_workers),
+                "--threads",
+                "4",
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "5",
             ],
             self.env,
         )
@@ -185,17 +209,38 @@ class Stack:
         self.worker = self._worker(celery_concurrency)
         self.beat = Process(
             "stack-beat",
-            [python, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO",
-             "--schedule", str(ARTIFACTS / f"beat-schedule-{self.web_port}")],
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "--loglevel=INFO",
+                "--schedule",
+                str(ARTIFACTS / f"beat-schedule-{self.web_port}"),
+            ],
             self.env,
         )
 
     def _worker(self, concurrency):
         return Process(
             "stack-worker",
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO",
-             f"--concurrency={concurrency}", "--pool=prefork", "--without-gossip", "--without-mingle",
-             "--hostname", f"stack-{self.web_port}@%h"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={concurrency}",
+                "--pool=prefork",
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                f"stack-{self.web_port}@%h",
+            ],
             self.env,
         )
 

@@ -9,6 +9,7 @@ import time
 
 import pytest
 import urllib3
+
 from sightings.models import Classification, Sighting
 from tests import factories
 from tests.conftest import wait_for
@@ -26,7 +27,9 @@ def post_sighting(stack, color=factories.RED):
         "observed_at": "2026-06-01T08:30:00Z",
     }
     return http.request(
-        "POST", f"{stack.base_url}/api/v1/sightings/", fields=fields,
+        "POST",
+        f"{stack.base_url}/api/v1/sightings/",
+        fields=fields,
         headers={"Authorization": f"Token {stack.token}"},
     )
 
@@ -53,11 +56,15 @@ def test_worker_killed_mid_batch_classifies_every_sighting_exactly_once(stack):
     stack.worker.kill()
     assert not all_settled(ids), "the worker finished before it could be killed; the test proves nothing"
     stack.restart_worker()
-    wait_for(lambda: all_settled(ids), timeout=120, message="every sighting to be classified after the restart")
+    wait_for(
+        lambda: all_settled(ids), timeout=120, message="every sighting to be classified after the restart"
+    )
     assert_classified_exactly_once(ids)
 
 
-@pytest.mark.stack_env({"SIGHTING_PENDING_REQUEUE_AFTER_SECONDS": "2", "REQUEUE_STUCK_EVERY_SECONDS": "2"}, beat=True)
+@pytest.mark.stack_env(
+    {"SIGHTING_PENDING_REQUEUE_AFTER_SECONDS": "2", "REQUEUE_STUCK_EVERY_SECONDS": "2"}, beat=True
+)
 def test_redis_outage_loses_no_submission(stack):
     stack.redis.stop()
     started = time.monotonic()

@@ -11,7 +11,10 @@ def test_concurrent_submissions_all_end_classified_once(stack):
     from tests import factories
 
     latencies, statuses, ids, seconds = drive(
-        url=f"{stack.base_url}/api/v1/sightings/", token=stack.token, count=40, clients=8,
+        url=f"{stack.base_url}/api/v1/sightings/",
+        token=stack.token,
+        count=40,
+        clients=8,
         photo=factories.photo_bytes(size=(640, 480)),
     )
     assert statuses == {201: 40}, statuses

@@ -36,7 +36,9 @@ pytestmark = pytest.mark.django_db
 SECRET_PLACES = {"obscured": (41.123456, -81.654321), "private": (41.765432, -81.234567)}
 OPEN_PLACE = (41.501234, -81.701234)
 PUBLIC_ADMIN_VIEWS = {"login", "logout", "view_on_site", "password_reset", "password_reset_done"}
-PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>\w+)>|\(\?P<(?P<group>\w+)>(?P<regex>(?:[^()]|\([^()]*\))*)\)")
+PARAMETER = re.compile(
+    r"<(?:(?P<converter>[^>:]+):)?(?P<name>\w+)>|\(\?P<(?P<group>\w+)>(?P<regex>(?:[^()]|\([^()]*\))*)\)"
+)
 PROBES = ["", "?quality_grade=any", "?quality_grade=any&format=json"]
 
 
@@ -55,7 +57,9 @@ def leak_patterns(latitude, longitude):
             texts.add(text[: text.index(".") + 1 + decimals])
     seconds = [dms_seconds(latitude), dms_seconds(longitude)]
     texts |= {f"{s // 100}.{s % 100:02d}" for s in seconds} | {f"{s}/100" for s in seconds}
-    regex = re.compile("|".join(rf"(?<![\d.]){re.escape(text)}" for text in sorted(texts, key=len, reverse=True)))
+    regex = re.compile(
+        "|".join(rf"(?<![\d.]){re.escape(text)}" for text in sorted(texts, key=len, reverse=True))
+    )
     rationals = [struct.pack(order + "II", s, 100) for s in seconds for order in (">", "<")]
     return regex, rationals
 
@@ -96,7 +100,11 @@ def world(quick_setup, angler, other_angler, moderator, researcher, trusted_rese
     for name, (latitude, longitude) in SECRET_PLACES.items():
         while True:
             sighting = sighting_make(
-                owner=angler, moderator=moderator, latitude=latitude, longitude=longitude, geoprivacy=name,
+                owner=angler,
+                moderator=moderator,
+                latitude=latitude,
+                longitude=longitude,
+                geoprivacy=name,
                 exif=factories.exif_with_gps(latitude=latitude, longitude=longitude),
             )
             shown = obscured_point(latitude=latitude, longitude=longitude, seed=str(sighting.pk))
@@ -104,8 +112,13 @@ def world(quick_setup, angler, other_angler, moderator, researcher, trusted_rese
                 break
             sighting.delete()  # its random cell point happens to look like the secret: draw again
         sightings[name] = sighting
-    sightings["open"] = sighting_make(owner=angler, moderator=moderator, latitude=OPEN_PLACE[0], longitude=OPEN_PLACE[1], geoprivacy="open")
-    jobs = [export_job_create(user=user, format="csv", filters={"quality_grade": "any"}) for user in (trusted_researcher, researcher)]
+    sightings["open"] = sighting_make(
+        owner=angler, moderator=moderator, latitude=OPEN_PLACE[0], longitude=OPEN_PLACE[1], geoprivacy="open"
+    )
+    jobs = [
+        export_job_create(user=user, format="csv", filters={"quality_grade": "any"})
+        for user in (trusted_researcher, researcher)
+    ]
     for job in jobs:
         assert export_job_run(job_id=job.pk).status == ExportJob.Status.DONE
     return {"sightings": sightings, "jobs": jobs}
@@ -113,10 +126,16 @@ def world(quick_setup, angler, other_angler, moderator, researcher, trusted_rese
 
 def candidates(world):
     ids = [str(s.pk) for s in world["sightings"].values()] + [str(job.pk) for job in world["jobs"]]
-    ids += [str(pk) for model in (Species, Region, ModelVersion) for pk in model.objects.values_list("pk", flat=True)]
+    ids += [
+        str(pk)
+        for model in (Species, Region, ModelVersion)
+        for pk in model.objects.values_list("pk", flat=True)
+    ]
     ids += [str(pk) for pk in Sighting.objects.values_list("owner_id", flat=True).distinct()]
     return {
-        "pk": ids, "id": ids, "object_id": ids,
+        "pk": ids,
+        "id": ids,
+        "object_id": ids,
         "content_type_id": [str(ContentType.objects.get_for_model(Sighting).pk)],
         "token": ["not-a-valid-token"],
         "format": ["json"],
@@ -138,15 +157,12 @@ def concrete_urls(pattern, values):
     for match in PARAMETER.finditer(pattern):
         name = match.group("name") or match.group("group")
         regex = match.group("regex") or ""
-        if name not in values and "|" in regex:
-            options = [regex.split("|")[0]]
-        else:
-            options = values.get(name, ["1"])
+        options = [regex.split("|")[0]] if name not in values and "|" in regex else values.get(name, ["1"])
         names.append(match.group(0))
         choices.append(options)
     for combination in product(*choices):
         url = pattern
-        for placeholder, value in zip(names, combination):
+        for placeholder, value in zip(names, combination, strict=True):
             url = url.replace(placeholder, value, 1)
         url = url.replace("^", "").replace("$", "").replace("\\.", ".").replace("/?", "")
         yield "/" + url
@@ -203,7 +219,9 @@ def sweep(user, world):
                 if admin and user is not None and user.is_staff:
                     continue
                 if admin and entry.name not in PUBLIC_ADMIN_VIEWS:
-                    assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), url
+                    assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), (
+                        url
+                    )
                     continue
                 data = body_of(response)
                 for part in expanded(data):
@@ -218,7 +236,9 @@ def sweep(user, world):
 @pytest.mark.parametrize("role", ["anonymous", "other_angler", "researcher"])
 def test_nobody_else_learns_a_true_place_from_any_url(world, role, request):
     user = None if role == "anonymous" else request.getfixturevalue(role)
-    leaks = [(url, status, findings, gps) for url, status, findings, gps in sweep(user, world) if findings or gps]
+    leaks = [
+        (url, status, findings, gps) for url, status, findings, gps in sweep(user, world) if findings or gps
+    ]
     assert leaks == []
 
 

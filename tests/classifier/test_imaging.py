@@ -280,7 +280,9 @@ class TestPublicJpeg:
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "GIF"])
 def test_damaged_bytes_raise_only_photo_errors(fmt):
     rng = np.random.default_rng(7)
-    metadata = {} if fmt == "GIF" else {"exif": exif(orientation=6, gps=(46.7, -92.1), taken_at=WHEN, make="X")}
+    metadata = (
+        {} if fmt == "GIF" else {"exif": exif(orientation=6, gps=(46.7, -92.1), taken_at=WHEN, make="X")}
+    )
     original = solid(size=(40, 30), fmt=fmt, **metadata)
     refused = 0
     for _ in range(150):

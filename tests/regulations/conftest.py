@@ -1,3 +1,4 @@
+import io
 from datetime import date
 
 import pytest
@@ -49,14 +50,18 @@ def world(authority):
 
 @pytest.fixture
 def bass(db):
-    return Species.objects.create(scientific_name="Micropterus dolomieu", common_name="smallmouth bass", family="Centrarchidae")
+    return Species.objects.create(
+        scientific_name="Micropterus dolomieu", common_name="smallmouth bass", family="Centrarchidae"
+    )
 
 
 @pytest.fixture
 def goby(db):
-    return Species.objects.create(scientific_name="Neogobius melanostomus", common_name="round goby", family="Gobiidae")
+    return Species.objects.create(
+        scientific_name="Neogobius melanostomus", common_name="round goby", family="Gobiidae"
+    )
 
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo_data", stdout=open("/dev/null", "w"))
+    call_command("load_demo_data", stdout=io.StringIO())

@@ -18,7 +18,10 @@ def client():
         ({"latitude": 91, "longitude": -81.7, "date": "2025-07-01"}, "latitude"),
         ({"latitude": 41.6, "longitude": -181, "date": "2025-07-01"}, "longitude"),
         ({"latitude": 41.6, "longitude": -81.7, "date": "2025-13-01"}, "date"),
-        ({"latitude": 41.6, "longitude": -81.7, "date": "2025-07-01", "species": "Esox nonexistens"}, "species"),
+        (
+            {"latitude": 41.6, "longitude": -81.7, "date": "2025-07-01", "species": "Esox nonexistens"},
+            "species",
+        ),
         ({"latitude": 41.6, "longitude": -81.7, "date": "2025-07-01", "length_cm": "-2"}, "length_cm"),
         ({"longitude": -81.7, "date": "2025-07-01"}, "latitude"),
     ],
@@ -32,7 +35,9 @@ def test_bad_queries_are_400_with_field_and_reason(client, demo, params, field):
 def test_anonymous_answer_with_rules_and_warnings(client, demo):
     goby = Species.objects.get(scientific_name="Neogobius melanostomus")
     for key in (str(goby.pk), "Neogobius melanostomus", "neogobius_melanostomus"):
-        response = client.get(URL, {"latitude": 41.6, "longitude": -81.7, "date": "2025-07-01", "species": key})
+        response = client.get(
+            URL, {"latitude": 41.6, "longitude": -81.7, "date": "2025-07-01", "species": key}
+        )
         assert response.status_code == 200
         body = response.json()
         assert body["known"] is True and body["regions"][0]["code"] == "us-oh-lake-erie"

@@ -7,7 +7,12 @@ from regulations.dayspecs import DaySpecError, day_spec_describe, day_spec_resol
 
 @pytest.mark.parametrize(
     "year, expected",
-    [(2023, date(2023, 6, 24)), (2024, date(2024, 6, 29)), (2025, date(2025, 6, 28)), (2026, date(2026, 6, 27))],
+    [
+        (2023, date(2023, 6, 24)),
+        (2024, date(2024, 6, 29)),
+        (2025, date(2025, 6, 28)),
+        (2026, date(2026, 6, 27)),
+    ],
 )
 def test_last_saturday_of_june_moves_with_the_year(year, expected):
     assert day_spec_resolve("last-sat-06", year) == expected
@@ -37,7 +42,10 @@ def test_period_wrapping_the_year_end():
 def test_moving_end_includes_its_day_and_not_the_next():
     for year, last_saturday in ((2024, 29), (2025, 28), (2026, 27)):
         assert period_occurrence(start="05-01", end="last-sat-06", on_date=date(year, 6, last_saturday))
-        assert period_occurrence(start="05-01", end="last-sat-06", on_date=date(year, 6, last_saturday + 1)) is None
+        assert (
+            period_occurrence(start="05-01", end="last-sat-06", on_date=date(year, 6, last_saturday + 1))
+            is None
+        )
 
 
 @pytest.mark.parametrize("spec", ["13-01", "02-30", "6-1", "last-sat-13", "fifth-sat-06", "", "last-xyz-06"])

@@ -1,3 +1,4 @@
+import io
 from datetime import date
 
 import pytest
@@ -25,7 +26,9 @@ def test_coordinate_order_longitude_then_latitude(demo):
 
 
 def test_lake_erie_off_cleveland_most_specific_first(demo):
-    result = regulations_for(point=OFF_CLEVELAND, species=species("Neogobius melanostomus"), on_date=date(2025, 7, 1))
+    result = regulations_for(
+        point=OFF_CLEVELAND, species=species("Neogobius melanostomus"), on_date=date(2025, 7, 1)
+    )
     assert [r.code for r in result.regions] == ["us-oh-lake-erie", "lake-erie", "us-oh"]
     assert result.warnings[0] == {
         "kind": "invasive",
@@ -60,7 +63,17 @@ def test_sturgeon_protected_and_sensitive(demo):
 
 
 def test_demo_load_is_idempotent(demo):
-    counts = [Species.objects.count(), Region.objects.count(), Regulation.objects.count(), Season.objects.count()]
-    call_command("import_regulations", "--demo", stdout=open("/dev/null", "w"))
-    assert [Species.objects.count(), Region.objects.count(), Regulation.objects.count(), Season.objects.count()] == counts
+    counts = [
+        Species.objects.count(),
+        Region.objects.count(),
+        Regulation.objects.count(),
+        Season.objects.count(),
+    ]
+    call_command("import_regulations", "--demo", stdout=io.StringIO())
+    assert [
+        Species.objects.count(),
+        Region.objects.count(),
+        Regulation.objects.count(),
+        Season.objects.count(),
+    ] == counts
     assert counts[1] == 4 and counts[2] >= 15

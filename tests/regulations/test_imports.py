@@ -1,3 +1,4 @@
+import io
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,10 @@ from tests.regulations.conftest import square_region
 pytestmark = pytest.mark.django_db
 
 SHARED_GEO = Path(__file__).resolve().parents[3] / "shared" / "data" / "geo"
-HEADER = "region_code,rule_code,species,status,min_length,length_unit,seasons,invasive_action,source_url,last_checked\n"
+HEADER = (
+    "region_code,rule_code,species,status,min_length,length_unit,seasons,invasive_action,source_url,"
+    "last_checked\n"
+)
 GOOD = [
     "west,bass,Micropterus dolomieu,regulated,14,in,open 01-01..12-31; catch_and_release 05-01..last-sat-06,,https://example.org/a,2026-01-15",
     "west,goby,Neogobius melanostomus,invasive,,,,do not release it alive,https://example.org/b,2026-01-15",
@@ -28,7 +32,7 @@ def write_csv(tmp_path, rows, header=HEADER):
 
 
 def import_rules(path):
-    call_command("import_regulations", str(path), stdout=open("/dev/null", "w"))
+    call_command("import_regulations", str(path), stdout=io.StringIO())
 
 
 def test_import_then_reimport_updates_without_duplicates(tmp_path, place):
@@ -47,14 +51,46 @@ def test_import_then_reimport_updates_without_duplicates(tmp_path, place):
 @pytest.mark.parametrize(
     "row, column, reason",
     [
-        ("nowhere,bass,Micropterus dolomieu,regulated,,,,,https://example.org/a,2026-01-15", "region_code", "unknown region"),
-        ("west,bass,Esox nonexistens,regulated,,,,,https://example.org/a,2026-01-15", "species", "unknown species"),
-        ("west,bass,Micropterus dolomieu,regulated,,,open 05-01..last-xyz-06,,https://example.org/a,2026-01-15", "seasons", "last-xyz-06"),
-        ("west,bass,Micropterus dolomieu,regulated,-3,,,,https://example.org/a,2026-01-15", "min_length", "0 or more"),
-        ("west,bass,Micropterus dolomieu,allowed,,,,,https://example.org/a,2026-01-15", "status", "not one of"),
-        ("west,bass,Micropterus dolomieu,regulated,,,,,https://example.org/a,15/01/2026", "last_checked", "YYYY-MM-DD"),
-        ("west,goby2,Neogobius melanostomus,invasive,,,,,https://example.org/a,2026-01-15", "invasive_action", "action"),
-        ("west,bass,Micropterus dolomieu,regulated,,,,,https://example.org/a,2026-01-15", "rule_code", "row 2"),
+        (
+            "nowhere,bass,Micropterus dolomieu,regulated,,,,,https://example.org/a,2026-01-15",
+            "region_code",
+            "unknown region",
+        ),
+        (
+            "west,bass,Esox nonexistens,regulated,,,,,https://example.org/a,2026-01-15",
+            "species",
+            "unknown species",
+        ),
+        (
+            "west,bass,Micropterus dolomieu,regulated,,,open 05-01..last-xyz-06,,https://example.org/a,2026-01-15",
+            "seasons",
+            "last-xyz-06",
+        ),
+        (
+            "west,bass,Micropterus dolomieu,regulated,-3,,,,https://example.org/a,2026-01-15",
+            "min_length",
+            "0 or more",
+        ),
+        (
+            "west,bass,Micropterus dolomieu,allowed,,,,,https://example.org/a,2026-01-15",
+            "status",
+            "not one of",
+        ),
+        (
+            "west,bass,Micropterus dolomieu,regulated,,,,,https://example.org/a,15/01/2026",
+            "last_checked",
+            "YYYY-MM-DD",
+        ),
+        (
+            "west,goby2,Neogobius melanostomus,invasive,,,,,https://example.org/a,2026-01-15",
+            "invasive_action",
+            "action",
+        ),
+        (
+            "west,bass,Micropterus dolomieu,regulated,,,,,https://example.org/a,2026-01-15",
+            "rule_code",
+            "row 2",
+        ),
     ],
 )
 def test_bad_row_names_row_and_column_and_writes_nothing(tmp_path, place, row, column, reason):
@@ -75,13 +111,23 @@ def test_missing_column_is_reported(tmp_path, place):
 def test_species_import_is_idempotent(tmp_path):
     path = tmp_path / "species.csv"
     header = "scientific_name,common_name,rank,kingdom,family,gbif_taxon_key,venomous,merged_into\n"
-    path.write_text(header + "Pterois volitans,lionfish,species,Animalia,Scorpaenidae,,yes,\nPterois miles,devil firefish,species,Animalia,Scorpaenidae,,yes,Pterois volitans\n")
-    call_command("import_species", str(path), stdout=open("/dev/null", "w"))
-    path.write_text(header + "Pterois volitans,red lionfish,species,Animalia,Scorpaenidae,,yes,\nPterois miles,devil firefish,species,Animalia,Scorpaenidae,,yes,Pterois volitans\n")
-    call_command("import_species", str(path), stdout=open("/dev/null", "w"))
+    path.write_text(
+        header
+        + "Pterois volitans,lionfish,species,Animalia,Scorpaenidae,,yes,\n"
+        + "Pterois miles,devil firefish,species,Animalia,Scorpaenidae,,yes,Pterois volitans\n"
+    )
+    call_command("import_species", str(path), stdout=io.StringIO())
+    path.write_text(
+        header
+        + "Pterois volitans,red lionfish,species,Animalia,Scorpaenidae,,yes,\n"
+        + "Pterois miles,devil firefish,species,Animalia,Scorpaenidae,,yes,Pterois volitans\n"
+    )
+    call_command("import_species", str(path), stdout=io.StringIO())
     assert Species.objects.count() == 2
     assert Species.objects.get(scientific_name="Pterois volitans").common_name == "red lionfish"
-    assert Species.objects.get(scientific_name="Pterois miles").merged_into.scientific_name == "Pterois volitans"
+    assert (
+        Species.objects.get(scientific_name="Pterois miles").merged_into.scientific_name == "Pterois volitans"
+    )
     path.write_text(header + "Pterois volitans,lionfish,species,Animalia,Scorpaenidae,,perhaps,\n")
     with pytest.raises(CommandError, match="Row 2, column venomous"):
         call_command("import_species", str(path))
@@ -97,16 +143,39 @@ def test_import_regions_rejects_a_filter_matching_nothing(tmp_path):
 
 @pytest.mark.shared
 def test_import_regions_straight_from_natural_earth_with_clip():
-    options = {"stdout": open("/dev/null", "w")}
+    options = {"stdout": io.StringIO()}
     call_command(
-        "import_regions", str(SHARED_GEO / "ne_50m_admin_1_us_states.geojson"), "--kind", "state_waters",
-        "--code-property", "iso_3166_2", "--name-property", "name", "--filter", "postal=OH",
-        "--authority", "Ohio DNR", **options,
+        "import_regions",
+        str(SHARED_GEO / "ne_50m_admin_1_us_states.geojson"),
+        "--kind",
+        "state_waters",
+        "--code-property",
+        "iso_3166_2",
+        "--name-property",
+        "name",
+        "--filter",
+        "postal=OH",
+        "--authority",
+        "Ohio DNR",
+        **options,
     )
     args = [
-        "import_regions", str(SHARED_GEO / "ne_10m_great_lakes.geojson"), "--kind", "zone", "--filter", "name=Lake Erie",
-        "--code", "us-oh-lake-erie", "--name", "Ohio waters of Lake Erie", "--parent", "us-oh", "--clip-to", "us-oh",
-        "--simplify", "0.005",
+        "import_regions",
+        str(SHARED_GEO / "ne_10m_great_lakes.geojson"),
+        "--kind",
+        "zone",
+        "--filter",
+        "name=Lake Erie",
+        "--code",
+        "us-oh-lake-erie",
+        "--name",
+        "Ohio waters of Lake Erie",
+        "--parent",
+        "us-oh",
+        "--clip-to",
+        "us-oh",
+        "--simplify",
+        "0.005",
     ]
     call_command(*args, **options)
     call_command(*args, **options)

@@ -30,9 +30,15 @@ def test_overlapping_regions_most_specific_first(world):
 
 
 def test_point_on_a_shared_border_is_in_both_regions(world):
-    codes = {region.code for region in regulations_for(point=Point(10, 5, srid=4326), species=None, on_date=SUMMER).regions}
+    codes = {
+        region.code
+        for region in regulations_for(point=Point(10, 5, srid=4326), species=None, on_date=SUMMER).regions
+    }
     assert codes == {"west", "east"}
-    corner = {region.code for region in regulations_for(point=Point(2, 2, srid=4326), species=None, on_date=SUMMER).regions}
+    corner = {
+        region.code
+        for region in regulations_for(point=Point(2, 2, srid=4326), species=None, on_date=SUMMER).regions
+    }
     assert corner == {"west", "west-bay"}
 
 
@@ -52,11 +58,19 @@ def test_region_without_rules_is_not_known(world, bass):
 
 
 def test_invasive_status_is_regional(world, goby):
-    rule(world["west"], "goby", goby, status=Regulation.Status.INVASIVE, invasive_action="do not release it alive")
+    rule(
+        world["west"],
+        "goby",
+        goby,
+        status=Regulation.Status.INVASIVE,
+        invasive_action="do not release it alive",
+    )
     rule(world["east"], "goby", goby, status=Regulation.Status.REGULATED, daily_bag_limit=20)
     west = regulations_for(point=IN_WEST, species=goby, on_date=SUMMER)
     east = regulations_for(point=IN_EAST, species=goby, on_date=SUMMER)
-    assert west.warnings == [{"kind": "invasive", "message": "Round goby is invasive in West: do not release it alive."}]
+    assert west.warnings == [
+        {"kind": "invasive", "message": "Round goby is invasive in West: do not release it alive."}
+    ]
     assert [r.status for r in west.rules] == ["invasive"]
     assert east.warnings == [] and [r.status for r in east.rules] == ["regulated"]
     assert east.rules[0].daily_bag_limit == 20 and east.rules[0].harvest_allowed
@@ -73,7 +87,10 @@ def test_protected_species(world):
 
 def test_venomous_warning_comes_from_the_species_even_without_rules(world):
     lionfish = Species.objects.create(
-        scientific_name="Pterois volitans", common_name="red lionfish", venomous=True, danger_note="venomous spines"
+        scientific_name="Pterois volitans",
+        common_name="red lionfish",
+        venomous=True,
+        danger_note="venomous spines",
     )
     snake = Species.objects.create(scientific_name="Nerodia sipedon", common_name="northern water snake")
     result = regulations_for(point=Point(50, 50, srid=4326), species=lionfish, on_date=SUMMER)
@@ -84,8 +101,14 @@ def test_venomous_warning_comes_from_the_species_even_without_rules(world):
 
 @pytest.mark.parametrize(
     "length, expected",
-    [(Decimal("29.9"), ["undersize"]), (30, []), (Decimal("45"), ["slot"]), (50, ["slot"]), (Decimal("50.1"), []),
-     (70.5, ["oversize"])],
+    [
+        (Decimal("29.9"), ["undersize"]),
+        (30, []),
+        (Decimal("45"), ["slot"]),
+        (50, ["slot"]),
+        (Decimal("50.1"), []),
+        (70.5, ["oversize"]),
+    ],
 )
 def test_lengths_minimum_slot_and_maximum(world, bass, length, expected):
     rule(world["west"], "bass", bass, min_length_cm=30, max_length_cm=70, slot_min_cm=40, slot_max_cm=50)
@@ -99,12 +122,24 @@ def test_no_length_no_length_warning(world, bass):
 
 def test_catch_and_release_until_the_last_saturday_of_june(world, bass):
     rule(
-        world["west"], "bass", bass, daily_bag_limit=5, min_length_cm=Decimal("35.56"), length_unit="in",
-        seasons=[(Season.Kind.OPEN, "01-01", "12-31"), (Season.Kind.CATCH_AND_RELEASE, "05-01", "last-sat-06")],
+        world["west"],
+        "bass",
+        bass,
+        daily_bag_limit=5,
+        min_length_cm=Decimal("35.56"),
+        length_unit="in",
+        seasons=[
+            (Season.Kind.OPEN, "01-01", "12-31"),
+            (Season.Kind.CATCH_AND_RELEASE, "05-01", "last-sat-06"),
+        ],
     )
     for year, last_saturday in ((2024, 29), (2025, 28), (2026, 27)):
-        during = regulations_for(point=IN_WEST, species=bass, on_date=date(year, 6, last_saturday), length_cm=40)
-        after = regulations_for(point=IN_WEST, species=bass, on_date=date(year, 6, last_saturday + 1), length_cm=40)
+        during = regulations_for(
+            point=IN_WEST, species=bass, on_date=date(year, 6, last_saturday), length_cm=40
+        )
+        after = regulations_for(
+            point=IN_WEST, species=bass, on_date=date(year, 6, last_saturday + 1), length_cm=40
+        )
         assert kinds(during) == ["catch_and_release"], year
         assert during.rules[0].season.ends_on == date(year, 6, last_saturday)
         assert during.rules[0].harvest_allowed is False
@@ -162,8 +197,14 @@ def test_sensitive_is_per_region(world, bass):
 
 
 def test_result_as_dict_is_json(world, bass):
-    rule(world["west"], "bass", bass, min_length_cm=Decimal("30.48"), length_unit="in",
-         seasons=[(Season.Kind.OPEN, "05-01", "10-31")])
+    rule(
+        world["west"],
+        "bass",
+        bass,
+        min_length_cm=Decimal("30.48"),
+        length_unit="in",
+        seasons=[(Season.Kind.OPEN, "05-01", "10-31")],
+    )
     data = regulations_for(point=IN_WEST, species=bass, on_date=SUMMER, length_cm=25).as_dict()
     json.dumps(data)
     assert data["rules"][0]["min_length_cm"] == 30.48
@@ -194,7 +235,8 @@ def test_postgis_gist_index_exists_and_is_used(world):
         assert any("USING gist (geometry)" in row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = off")
         cursor.execute(
-            "EXPLAIN SELECT id FROM regulations_region WHERE ST_Intersects(geometry, ST_SetSRID(ST_MakePoint(3, 3), 4326))"
+            "EXPLAIN SELECT id FROM regulations_region"
+            " WHERE ST_Intersects(geometry, ST_SetSRID(ST_MakePoint(3, 3), 4326))"
         )
         plan = " ".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")

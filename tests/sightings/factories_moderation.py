@@ -2,7 +2,7 @@
 
 import io
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -13,11 +13,11 @@ from PIL import Image
 from classifier.models import ModelVersion
 from regulations.models import Species
 from sightings import roles
-from sightings.services.identifications import identification_create, sighting_derive_identity
 from sightings.models import Classification, Identification, Prediction, Sighting
+from sightings.services.identifications import identification_create, sighting_derive_identity
 
 PASSWORD = "x-test-password-1"
-OBSERVED_AT = datetime(2026, 6, 1, 8, 30, tzinfo=timezone.utc)
+OBSERVED_AT = datetime(2026, 6, 1, 8, 30, tzinfo=UTC)
 _numbers = itertools.count(1)
 
 
@@ -67,7 +67,14 @@ def jpeg_upload(color=(200, 40, 40)):
 
 
 def sighting_make(
-    owner, *, photo=True, location=(-81.5, 41.6), observed_at=OBSERVED_AT, notes="", public_photo=True, **fields
+    owner,
+    *,
+    photo=True,
+    location=(-81.5, 41.6),
+    observed_at=OBSERVED_AT,
+    notes="",
+    public_photo=True,
+    **fields,
 ):
     """A sighting; `photo=False` leaves it without photo, `location=None` without a place."""
     sighting = Sighting(
@@ -94,7 +101,9 @@ def classification_make(sighting, model_version, scores, *, suggest=True):
     With `suggest`, the machine identification the pipeline writes for a top species, too.
     """
     top_score = scores[0][1] if scores else 0.0
-    classification = Classification.objects.create(sighting=sighting, model_version=model_version, top_score=top_score)
+    classification = Classification.objects.create(
+        sighting=sighting, model_version=model_version, top_score=top_score
+    )
     Sighting.objects.filter(pk=sighting.pk).update(top_score=top_score)
     sighting.top_score = top_score
     Prediction.objects.bulk_create(

@@ -4,9 +4,9 @@ import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from sightings.services.classification import sighting_classify
 from sightings.errors import StorageUnavailable
 from sightings.models import Classification, Identification, Prediction, Sighting
+from sightings.services.classification import sighting_classify
 from sightings.services.submission import sighting_submit
 from tests import factories
 
@@ -24,7 +24,9 @@ def new_sighting(owner, color=factories.RED, **fields):
     )
 
 
-def test_red_photo_is_classified_as_bass_with_top_k_and_a_machine_identification(angler, color_model, color_species):
+def test_red_photo_is_classified_as_bass_with_top_k_and_a_machine_identification(
+    angler, color_model, color_species
+):
     sighting = new_sighting(angler)
     classification = sighting_classify(sighting_id=sighting.pk)
     sighting.refresh_from_db()
@@ -35,7 +37,7 @@ def test_red_photo_is_classified_as_bass_with_top_k_and_a_machine_identification
     assert [p.label for p in predictions][0] == "micropterus_salmoides"
     assert [p.rank for p in predictions] == list(range(1, len(predictions) + 1))
     assert predictions[0].score > 0.9
-    assert all(a.score >= b.score for a, b in zip(predictions, predictions[1:]))
+    assert all(a.score >= b.score for a, b in zip(predictions, predictions[1:], strict=False))
     identification = sighting.identifications.get()
     assert identification.source == Identification.Source.MACHINE
     assert identification.model_version == color_model
@@ -120,7 +122,9 @@ def test_without_an_active_model_the_sighting_waits(angler, color_species):
     assert sighting.status == Sighting.Status.PENDING
 
 
-def test_submission_queues_classification_after_commit(angler, color_model, eager_tasks, django_capture_on_commit_callbacks):
+def test_submission_queues_classification_after_commit(
+    angler, color_model, eager_tasks, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         sighting = new_sighting(angler)
     assert len(callbacks) == 1

@@ -18,7 +18,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def kept_and_orphan(angler):
     sighting = sighting_submit(
-        owner=angler, photo=factories.photo_bytes(), latitude=41.5, longitude=-81.69,
+        owner=angler,
+        photo=factories.photo_bytes(),
+        latitude=41.5,
+        longitude=-81.69,
         observed_at=factories.aware(2026, 6, 1),
     )
     orphan = default_storage.save("originals/orphan-test.jpg", ContentFile(factories.photo_bytes()))

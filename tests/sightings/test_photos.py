@@ -15,7 +15,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def sighting(angler):
     return sighting_submit(
-        owner=angler, photo=factories.photo_bytes(), latitude=41.5, longitude=-81.69,
+        owner=angler,
+        photo=factories.photo_bytes(),
+        latitude=41.5,
+        longitude=-81.69,
         observed_at=factories.aware(2026, 6, 1),
     )
 

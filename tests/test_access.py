@@ -1,4 +1,4 @@
-"""Who may read, create, change and export what: every endpoint against every role; throttling; deploy checks."""
+"""Who may read, change and export what: every endpoint against every role; throttling; deploy checks."""
 
 import os
 import secrets
@@ -35,7 +35,10 @@ def people(angler, other_angler, moderator, researcher, trusted_researcher):
 @pytest.fixture
 def sighting(angler, color_model):
     sighting = sighting_submit(
-        owner=angler, photo=factories.photo_bytes(), latitude=41.5, longitude=-81.69,
+        owner=angler,
+        photo=factories.photo_bytes(),
+        latitude=41.5,
+        longitude=-81.69,
         observed_at=factories.aware(2026, 6, 1),
     )
     sighting_classify(sighting_id=sighting.pk)
@@ -52,26 +55,149 @@ def photo_upload():
 
 # (name, method, path template, payload, format, expected status per role)
 MATRIX = [
-    ("list sightings", "get", "/api/v1/sightings/", None, None,
-     {"anonymous": 401, "owner": 200, "other_angler": 200, "moderator": 200, "researcher": 200, "trusted_researcher": 200}),
-    ("read a sighting", "get", "/api/v1/sightings/{id}/", None, None,
-     {"anonymous": 401, "owner": 200, "other_angler": 404, "moderator": 200, "researcher": 404, "trusted_researcher": 404}),
-    ("submit", "post", "/api/v1/sightings/", "photo", "multipart",
-     {"anonymous": 401, "owner": 201, "other_angler": 201, "moderator": 201, "researcher": 201, "trusted_researcher": 201}),
-    ("change a sighting", "patch", "/api/v1/sightings/{id}/", {"notes": "changed"}, "json",
-     {"anonymous": 401, "owner": 200, "other_angler": 404, "moderator": 403, "researcher": 404, "trusted_researcher": 404}),
-    ("identify", "post", "/api/v1/sightings/{id}/identifications/", {"confirm_suggestion": True}, "json",
-     {"anonymous": 401, "owner": 201, "other_angler": 404, "moderator": 201, "researcher": 404, "trusted_researcher": 404}),
-    ("export csv", "get", "/api/v1/exports/sightings.csv?quality_grade=any", None, None,
-     {"anonymous": 401, "owner": 403, "other_angler": 403, "moderator": 200, "researcher": 200, "trusted_researcher": 200}),
-    ("export geojson", "get", "/api/v1/exports/sightings.geojson?quality_grade=any", None, None,
-     {"anonymous": 401, "owner": 403, "other_angler": 403, "moderator": 200, "researcher": 200, "trusted_researcher": 200}),
-    ("export dwca", "get", "/api/v1/exports/dwca.zip?quality_grade=any", None, None,
-     {"anonymous": 401, "owner": 403, "other_angler": 403, "moderator": 200, "researcher": 200, "trusted_researcher": 200}),
-    ("export dataset", "get", "/api/v1/exports/dataset.zip?quality_grade=any", None, None,
-     {"anonymous": 401, "owner": 403, "other_angler": 403, "moderator": 200, "researcher": 200, "trusted_researcher": 200}),
-    ("regulations", "get", "/api/v1/regulations/?latitude=41.5&longitude=-81.69&date=2026-06-01", None, None,
-     {role: 200 for role in ROLES}),
+    (
+        "list sightings",
+        "get",
+        "/api/v1/sightings/",
+        None,
+        None,
+        {
+            "anonymous": 401,
+            "owner": 200,
+            "other_angler": 200,
+            "moderator": 200,
+            "researcher": 200,
+            "trusted_researcher": 200,
+        },
+    ),
+    (
+        "read a sighting",
+        "get",
+        "/api/v1/sightings/{id}/",
+        None,
+        None,
+        {
+            "anonymous": 401,
+            "owner": 200,
+            "other_angler": 404,
+            "moderator": 200,
+            "researcher": 404,
+            "trusted_researcher": 404,
+        },
+    ),
+    (
+        "submit",
+        "post",
+        "/api/v1/sightings/",
+        "photo",
+        "multipart",
+        {
+            "anonymous": 401,
+            "owner": 201,
+            "other_angler": 201,
+            "moderator": 201,
+            "researcher": 201,
+            "trusted_researcher": 201,
+        },
+    ),
+    (
+        "change a sighting",
+        "patch",
+        "/api/v1/sightings/{id}/",
+        {"notes": "changed"},
+        "json",
+        {
+            "anonymous": 401,
+            "owner": 200,
+            "other_angler": 404,
+            "moderator": 403,
+            "researcher": 404,
+            "trusted_researcher": 404,
+        },
+    ),
+    (
+        "identify",
+        "post",
+        "/api/v1/sightings/{id}/identifications/",
+        {"confirm_suggestion": True},
+        "json",
+        {
+            "anonymous": 401,
+            "owner": 201,
+            "other_angler": 404,
+            "moderator": 201,
+            "researcher": 404,
+            "trusted_researcher": 404,
+        },
+    ),
+    (
+        "export csv",
+        "get",
+        "/api/v1/exports/sightings.csv?quality_grade=any",
+        None,
+        None,
+        {
+            "anonymous": 401,
+            "owner": 403,
+            "other_angler": 403,
+            "moderator": 200,
+            "researcher": 200,
+            "trusted_researcher": 200,
+        },
+    ),
+    (
+        "export geojson",
+        "get",
+        "/api/v1/exports/sightings.geojson?quality_grade=any",
+        None,
+        None,
+        {
+            "anonymous": 401,
+            "owner": 403,
+            "other_angler": 403,
+            "moderator": 200,
+            "researcher": 200,
+            "trusted_researcher": 200,
+        },
+    ),
+    (
+        "export dwca",
+        "get",
+        "/api/v1/exports/dwca.zip?quality_grade=any",
+        None,
+        None,
+        {
+            "anonymous": 401,
+            "owner": 403,
+            "other_angler": 403,
+            "moderator": 200,
+            "researcher": 200,
+            "trusted_researcher": 200,
+        },
+    ),
+    (
+        "export dataset",
+        "get",
+        "/api/v1/exports/dataset.zip?quality_grade=any",
+        None,
+        None,
+        {
+            "anonymous": 401,
+            "owner": 403,
+            "other_angler": 403,
+            "moderator": 200,
+            "researcher": 200,
+            "trusted_researcher": 200,
+        },
+    ),
+    (
+        "regulations",
+        "get",
+        "/api/v1/regulations/?latitude=41.5&longitude=-81.69&date=2026-06-01",
+        None,
+        None,
+        {role: 200 for role in ROLES},
+    ),
     ("species", "get", "/api/v1/species/", None, None, {role: 200 for role in ROLES}),
     ("schema", "get", "/api/schema/", None, None, {role: 200 for role in ROLES}),
 ]
@@ -82,11 +208,24 @@ MATRIX = [
 @pytest.mark.parametrize("role", ROLES)
 def test_permission_matrix(people, sighting, role, name, method, path, payload, fmt, expected):
     client = token_client(people[role])
-    data = {"photo": photo_upload(), "latitude": "41.5", "longitude": "-81.69",
-            "observed_at": "2026-06-01T08:00:00Z"} if payload == "photo" else payload
+    data = (
+        {
+            "photo": photo_upload(),
+            "latitude": "41.5",
+            "longitude": "-81.69",
+            "observed_at": "2026-06-01T08:00:00Z",
+        }
+        if payload == "photo"
+        else payload
+    )
     kwargs = {"format": fmt} if fmt else {}
     response = getattr(client, method)(path.format(id=sighting.pk), data, **kwargs)
-    assert response.status_code == expected[role], (role, name, response.status_code, getattr(response, "content", b"")[:200])
+    assert response.status_code == expected[role], (
+        role,
+        name,
+        response.status_code,
+        getattr(response, "content", b"")[:200],
+    )
 
 
 @pytest.mark.django_db
@@ -117,7 +256,8 @@ def test_a_rotating_forwarded_for_header_does_not_escape_the_anonymous_throttle(
     monkeypatch.setattr(AnonRateThrottle, "rate", "3/minute", raising=False)
     client = token_client(None)
     codes = [
-        client.get("/api/v1/species/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in range(1, 101)
+        client.get("/api/v1/species/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        for n in range(1, 101)
     ]
     assert codes[:3] == [200, 200, 200]
     assert set(codes[3:]) == {429}
@@ -158,7 +298,11 @@ def deploy_check(**extra):
     )
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -13,18 +13,41 @@ from tests import factories
 from tests.conftest import token_client
 
 FUZZ = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 junk_text = st.text(max_size=80) | st.sampled_from(
-    ["", "nan", "inf", "-0", "1e400", "41.5", "-181", "2026-02-30T25:61:00Z", "null", "[]", "{}", "\x00", "%00",
-     "' OR 1=1 --", "<script>", "../../etc/passwd", "9" * 400]
+    [
+        "",
+        "nan",
+        "inf",
+        "-0",
+        "1e400",
+        "41.5",
+        "-181",
+        "2026-02-30T25:61:00Z",
+        "null",
+        "[]",
+        "{}",
+        "\x00",
+        "%00",
+        "' OR 1=1 --",
+        "<script>",
+        "../../etc/passwd",
+        "9" * 400,
+    ]
 )
-numberish = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(str), st.integers().map(str), junk_text)
+numberish = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(str), st.integers().map(str), junk_text
+)
 photos = st.one_of(
     st.binary(max_size=2048),
     st.just(factories.photo_bytes()),
-    st.builds(lambda data, cut: data[:cut], st.just(factories.photo_bytes(size=(120, 90))), st.integers(0, 3000)),
+    st.builds(
+        lambda data, cut: data[:cut], st.just(factories.photo_bytes(size=(120, 90))), st.integers(0, 3000)
+    ),
 )
 
 
@@ -39,12 +62,18 @@ photos = st.one_of(
     geoprivacy=st.none() | st.sampled_from(["open", "obscured", "private"]) | junk_text,
     notes=st.none() | st.text(max_size=300),
 )
-def test_submissions_never_answer_5xx(angler, photo, latitude, longitude, observed_at, length_cm, geoprivacy, notes):
+def test_submissions_never_answer_5xx(
+    angler, photo, latitude, longitude, observed_at, length_cm, geoprivacy, notes
+):
     payload = {
         key: value
         for key, value in {
-            "latitude": latitude, "longitude": longitude, "observed_at": observed_at,
-            "length_cm": length_cm, "geoprivacy": geoprivacy, "notes": notes,
+            "latitude": latitude,
+            "longitude": longitude,
+            "observed_at": observed_at,
+            "length_cm": length_cm,
+            "geoprivacy": geoprivacy,
+            "notes": notes,
         }.items()
         if value is not None
     }
@@ -71,10 +100,13 @@ json_bodies = st.one_of(
     st.fixed_dictionaries(
         {},
         optional={
-            "notes": json_values, "length_cm": json_values | numberish, "license": json_values | junk_text,
+            "notes": json_values,
+            "length_cm": json_values | numberish,
+            "license": json_values | junk_text,
             "geoprivacy": json_values | st.sampled_from(["open", "obscured", "private"]),
             "photo_url": json_values,
-            "latitude": json_values | numberish, "observed_at": json_values | junk_text,
+            "latitude": json_values | numberish,
+            "observed_at": json_values | junk_text,
         },
     ).map(json.dumps),
     json_values.map(json.dumps),
@@ -102,7 +134,10 @@ def test_json_submissions_never_answer_5xx(angler, body):
 @given(body=json_bodies)
 def test_patches_never_answer_5xx_and_a_refused_one_changes_nothing(angler, body):
     sighting = Sighting.objects.filter(owner=angler).first() or sighting_submit(
-        owner=angler, photo=factories.photo_bytes(), latitude=41.5, longitude=-81.7,
+        owner=angler,
+        photo=factories.photo_bytes(),
+        latitude=41.5,
+        longitude=-81.7,
         observed_at=factories.aware(2026, 6, 1, 8, 30),
     )
     sighting.refresh_from_db()
@@ -122,7 +157,10 @@ def test_patches_never_answer_5xx_and_a_refused_one_changes_nothing(angler, body
 @pytest.mark.django_db
 @FUZZ
 @given(
-    latitude=numberish, longitude=numberish, species=junk_text, date=junk_text | st.dates().map(str),
+    latitude=numberish,
+    longitude=numberish,
+    species=junk_text,
+    date=junk_text | st.dates().map(str),
     length=st.none() | numberish,
 )
 def test_regulations_lookup_never_answers_5xx(latitude, longitude, species, date, length):
@@ -139,9 +177,22 @@ def test_regulations_lookup_never_answers_5xx(latitude, longitude, species, date
 @given(
     fmt=st.sampled_from(["sightings.csv", "sightings.geojson", "dwca.zip", "dataset.zip"]),
     params=st.dictionaries(
-        st.sampled_from(["species", "quality_grade", "observed_from", "observed_to", "bbox", "region",
-                         "model_version", "license", "split_seed", "page"]),
-        junk_text, max_size=4,
+        st.sampled_from(
+            [
+                "species",
+                "quality_grade",
+                "observed_from",
+                "observed_to",
+                "bbox",
+                "region",
+                "model_version",
+                "license",
+                "split_seed",
+                "page",
+            ]
+        ),
+        junk_text,
+        max_size=4,
     ),
 )
 def test_export_filters_never_answer_5xx(researcher, fmt, params):

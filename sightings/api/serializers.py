@@ -14,22 +14,34 @@ class SubmitSightingSerializer(serializers.Serializer):
         required=False, max_length=2000, help_text="Alternatively, a public http(s) address of the photo."
     )
     latitude = serializers.FloatField(
-        required=False, min_value=-90, max_value=90, help_text="WGS84 decimal degrees; from EXIF GPS when absent."
+        required=False,
+        min_value=-90,
+        max_value=90,
+        help_text="WGS84 decimal degrees; from EXIF GPS when absent.",
     )
     longitude = serializers.FloatField(required=False, min_value=-180, max_value=180)
     location_accuracy_m = serializers.FloatField(required=False, min_value=0, max_value=1_000_000)
     observed_at = serializers.DateTimeField(required=False, help_text="ISO 8601; from EXIF when absent.")
     length_cm = serializers.DecimalField(
-        required=False, max_digits=6, decimal_places=1, min_value=LENGTH_CM_MIN, max_value=LENGTH_CM_MAX,
-        coerce_to_string=False, help_text=f"Between {LENGTH_CM_MIN} and {LENGTH_CM_MAX} cm.",
+        required=False,
+        max_digits=6,
+        decimal_places=1,
+        min_value=LENGTH_CM_MIN,
+        max_value=LENGTH_CM_MAX,
+        coerce_to_string=False,
+        help_text=f"Between {LENGTH_CM_MIN} and {LENGTH_CM_MAX} cm.",
     )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
-    geoprivacy = serializers.ChoiceField(choices=Sighting.Geoprivacy.choices, default=Sighting.Geoprivacy.OBSCURED)
+    geoprivacy = serializers.ChoiceField(
+        choices=Sighting.Geoprivacy.choices, default=Sighting.Geoprivacy.OBSCURED
+    )
     license = serializers.ChoiceField(choices=Sighting.License.choices, default=Sighting.License.CC_BY_NC)
 
     def validate(self, attrs):
         if bool(attrs.get("photo")) == bool(attrs.get("photo_url")):
-            raise serializers.ValidationError({"photo": "Send either a photo file or a photo_url, not both or neither."})
+            raise serializers.ValidationError(
+                {"photo": "Send either a photo file or a photo_url, not both or neither."}
+            )
         for field in ("latitude", "longitude", "location_accuracy_m"):
             value = attrs.get(field)
             if value is not None and not math.isfinite(value):
@@ -39,8 +51,14 @@ class SubmitSightingSerializer(serializers.Serializer):
 
 class SightingUpdateSerializer(serializers.ModelSerializer):
     length_cm = serializers.DecimalField(
-        required=False, allow_null=True, max_digits=6, decimal_places=1, min_value=LENGTH_CM_MIN,
-        max_value=LENGTH_CM_MAX, coerce_to_string=False, help_text=f"Between {LENGTH_CM_MIN} and {LENGTH_CM_MAX} cm.",
+        required=False,
+        allow_null=True,
+        max_digits=6,
+        decimal_places=1,
+        min_value=LENGTH_CM_MIN,
+        max_value=LENGTH_CM_MAX,
+        coerce_to_string=False,
+        help_text=f"Between {LENGTH_CM_MIN} and {LENGTH_CM_MAX} cm.",
     )
 
     class Meta:
@@ -56,7 +74,8 @@ class SpeciesBriefSerializer(serializers.Serializer):
 
 class PredictionSerializer(serializers.Serializer):
     species = SpeciesBriefSerializer(allow_null=True)
-    label = serializers.CharField()
+    # The API's field names `label` and `source` are also attributes of DRF's Field (typed as text).
+    label = serializers.CharField()  # type: ignore[assignment]
     score = serializers.FloatField()
 
 
@@ -80,7 +99,9 @@ class SightingSerializer(serializers.Serializer):
     species = SpeciesBriefSerializer(allow_null=True)
     model_version = serializers.DictField(allow_null=True)
     predictions = PredictionSerializer(many=True)
-    regulations = RegulationsAnswerSerializer(allow_null=True, help_text="The rules for this species, place and date.")
+    regulations = RegulationsAnswerSerializer(
+        allow_null=True, help_text="The rules for this species, place and date."
+    )
     warnings = WarningSerializer(many=True)
     created_at = serializers.DateTimeField()
     classified_at = serializers.DateTimeField(allow_null=True)
@@ -95,13 +116,15 @@ class IdentifySerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if bool(attrs.get("species")) == bool(attrs.get("confirm_suggestion")):
-            raise serializers.ValidationError({"species": "Name a species or confirm the suggestion, not both."})
+            raise serializers.ValidationError(
+                {"species": "Name a species or confirm the suggestion, not both."}
+            )
         return attrs
 
 
 class IdentificationSerializer(serializers.Serializer):
     species = SpeciesBriefSerializer()
     previous_species = SpeciesBriefSerializer(allow_null=True)
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     from_suggestion = serializers.BooleanField()
     created_at = serializers.DateTimeField()

@@ -7,9 +7,9 @@ from rest_framework.response import Response
 
 from regulations.models import Species
 
-from ..services.identifications import identification_confirm_suggestion, identification_set_species
 from ..models import Sighting
 from ..selectors import sighting_detail, sightings_visible_to
+from ..services.identifications import identification_confirm_suggestion, identification_set_species
 from ..services.submission import sighting_submit
 from .serializers import (
     IdentificationSerializer,
@@ -54,7 +54,7 @@ class SightingViewSet(
     def list(self, request, *args, **kwargs):
         """One's own sightings (moderators too: the queue is the admin's)."""
         own = self.get_queryset().filter(owner=request.user)
-        page = self.paginate_queryset(self.filter_queryset(own))
+        page = self.paginate_queryset(self.filter_queryset(own)) or []
         return self.get_paginated_response([self.present(sighting) for sighting in page])
 
     def retrieve(self, request, *args, **kwargs):
@@ -96,6 +96,4 @@ class SightingViewSet(
             identification = identification_set_species(
                 sighting=sighting, species=species, user=request.user, comment=data["comment"]
             )
-        return Response(
-            IdentificationSerializer(identification).data, status=status.HTTP_201_CREATED
-        )
+        return Response(IdentificationSerializer(identification).data, status=status.HTTP_201_CREATED)

@@ -2,8 +2,7 @@
 
 import hashlib
 import logging
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -58,9 +57,13 @@ def sighting_submit(
     except PhotoError as error:
         raise ValidationError({"photo": str(error)}, code=error.code) from error
     if min(info.width, info.height) < MIN_PHOTO_SIDE:
-        raise ValidationError({"photo": f"The photo is {info.width}x{info.height} pixels: too small to show a catch."})
+        raise ValidationError(
+            {"photo": f"The photo is {info.width}x{info.height} pixels: too small to show a catch."}
+        )
     if max(info.width, info.height) > MAX_ASPECT_RATIO * min(info.width, info.height):
-        raise ValidationError({"photo": f"The photo is {info.width}x{info.height} pixels: not a plausible photo shape."})
+        raise ValidationError(
+            {"photo": f"The photo is {info.width}x{info.height} pixels: not a plausible photo shape."}
+        )
 
     location = _location(latitude=latitude, longitude=longitude, exif_gps=info.gps)
     observed_at = _observed_at(observed_at=observed_at, exif_taken_at=info.taken_at)
@@ -158,9 +161,9 @@ def _observed_at(*, observed_at, exif_taken_at):
             # EXIF without an offset: read it in the platform's time zone.
             observed_at = timezone.make_aware(observed_at, timezone.get_default_timezone())
     if timezone.is_naive(observed_at):
-        observed_at = timezone.make_aware(observed_at, dt_timezone.utc)
+        observed_at = timezone.make_aware(observed_at, UTC)
     if observed_at > timezone.now() + CLOCK_SKEW:
         raise ValidationError({"observed_at": "Must not be in the future."})
-    if observed_at < datetime(1900, 1, 1, tzinfo=dt_timezone.utc):
+    if observed_at < datetime(1900, 1, 1, tzinfo=UTC):
         raise ValidationError({"observed_at": "Must be after 1900."})
     return observed_at

@@ -71,7 +71,11 @@ class SightingSubmitForm(forms.Form):
         required=False, min_value=-16 * 60, max_value=16 * 60, widget=forms.HiddenInput
     )
     length_cm = forms.DecimalField(
-        required=False, label="Length (cm)", min_value=LENGTH_CM_MIN, max_value=LENGTH_CM_MAX, max_digits=6,
+        required=False,
+        label="Length (cm)",
+        min_value=LENGTH_CM_MIN,
+        max_value=LENGTH_CM_MAX,
+        max_digits=6,
         decimal_places=1,
         widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
     )
@@ -130,7 +134,9 @@ class IdentifyForm(forms.Form):
 
     action = forms.ChoiceField(choices=[(CONFIRM, "confirm"), (NAME, "name")], widget=forms.HiddenInput)
     species = forms.ModelChoiceField(
-        queryset=Species.objects.filter(merged_into__isnull=True), required=False, label="Species",
+        queryset=Species.objects.filter(merged_into__isnull=True),
+        required=False,
+        label="Species",
         empty_label="Choose a species",
     )
 

@@ -15,7 +15,9 @@ print(json.dumps({
     "engine": settings.DATABASES["default"]["ENGINE"],
     "db_name": str(settings.DATABASES["default"]["NAME"]),
     "storage": settings.STORAGES["default"]["BACKEND"],
-    "storage_options": {k: v for k, v in settings.STORAGES["default"]["OPTIONS"].items() if k != "secret_key"},
+    "storage_options": {
+        k: v for k, v in settings.STORAGES["default"]["OPTIONS"].items() if k != "secret_key"
+    },
     "eager": app.conf.task_always_eager,
     "broker": app.conf.broker_url,
     "serializer": app.conf.task_serializer,

@@ -1,5 +1,6 @@
 """At least forty bad files and requests: each a 400 naming the field, nothing stored, nothing crashed."""
 
+import contextlib
 import http.server
 import threading
 import time
@@ -41,7 +42,9 @@ def test_hostile_input_gets_400_with_a_reason_and_stores_nothing(api, name, phot
     assert stored_photo_count() == before
 
 
-@pytest.mark.parametrize("name,photo", hostile_corpus.ACCEPTED, ids=[case[0] for case in hostile_corpus.ACCEPTED])
+@pytest.mark.parametrize(
+    "name,photo", hostile_corpus.ACCEPTED, ids=[case[0] for case in hostile_corpus.ACCEPTED]
+)
 def test_odd_but_real_photos_are_accepted_and_classified(
     api, name, photo, color_model, eager_tasks, django_capture_on_commit_callbacks
 ):
@@ -67,8 +70,13 @@ def test_script_in_notes_is_stored_as_text_and_served_as_json(api):
 @pytest.fixture
 def own_sighting(angler):
     return sighting_submit(
-        owner=angler, photo=factories.photo_bytes(), latitude=41.5, longitude=-81.69,
-        observed_at=factories.aware(2026, 6, 1, 8, 30), length_cm="31.5", notes="as it was",
+        owner=angler,
+        photo=factories.photo_bytes(),
+        latitude=41.5,
+        longitude=-81.69,
+        observed_at=factories.aware(2026, 6, 1, 8, 30),
+        length_cm="31.5",
+        notes="as it was",
     )
 
 
@@ -119,7 +127,9 @@ def test_a_deeply_nested_json_body_on_a_web_page_is_no_server_error(angler, path
 
 
 def test_oversized_json_body_is_refused(api):
-    response = api.generic("POST", URL, '{"notes": "' + "x" * 3_000_000 + '"}', content_type="application/json")
+    response = api.generic(
+        "POST", URL, '{"notes": "' + "x" * 3_000_000 + '"}', content_type="application/json"
+    )
     assert response.status_code in (400, 413)
     assert response.json()["detail"]
     assert Sighting.objects.count() == 0
@@ -138,10 +148,8 @@ class PhotoServer(http.server.BaseHTTPRequestHandler):
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     def log_message(self, *args):
         pass
@@ -154,7 +162,9 @@ def photo_server(monkeypatch):
     thread.start()
     original = remote_photos.address_is_forbidden
     monkeypatch.setattr(
-        remote_photos, "address_is_forbidden", lambda address: str(address) != "127.0.0.2" and original(address)
+        remote_photos,
+        "address_is_forbidden",
+        lambda address: str(address) != "127.0.0.2" and original(address),
     )
     base = f"http://127.0.0.2:{server.server_address[1]}"
     PhotoServer.routes = {

@@ -108,13 +108,19 @@ BAD_INPUTS = {
     "only latitude": ({"longitude": None}, "longitude"),
     "no location and no exif": ({"latitude": None, "longitude": None}, "latitude"),
     "no time and no exif": ({"observed_at": None}, "observed_at"),
-    "observed in the future": ({"observed_at": (timezone.now() + timedelta(days=1)).isoformat()}, "observed_at"),
+    "observed in the future": (
+        {"observed_at": (timezone.now() + timedelta(days=1)).isoformat()},
+        "observed_at",
+    ),
     "observed_at garbage": ({"observed_at": "yesterday"}, "observed_at"),
     "negative length": ({"length_cm": "-3"}, "length_cm"),
     "unknown geoprivacy": ({"geoprivacy": "secret"}, "geoprivacy"),
     "photo url not http": ({"photo": None, "photo_url": "ftp://example.com/fish.jpg"}, "photo_url"),
     "photo url loopback": ({"photo": None, "photo_url": "http://127.0.0.1/fish.jpg"}, "photo_url"),
-    "photo url metadata service": ({"photo": None, "photo_url": "http://169.254.169.254/latest/"}, "photo_url"),
+    "photo url metadata service": (
+        {"photo": None, "photo_url": "http://169.254.169.254/latest/"},
+        "photo_url",
+    ),
     "photo url private network": ({"photo": None, "photo_url": "http://10.0.0.8/fish.jpg"}, "photo_url"),
     "photo url file scheme": ({"photo": None, "photo_url": "file:///etc/passwd"}, "photo_url"),
     "neither photo nor url": ({"photo": None}, "photo"),
@@ -169,8 +175,8 @@ def test_anglers_see_and_edit_only_their_own_sightings(api, other_angler):
 
 
 def test_storage_outage_answers_503_and_writes_nothing(api, monkeypatch):
-    from sightings.services import submission
     from sightings.errors import StorageUnavailable
+    from sightings.services import submission
 
     def down(**kwargs):
         raise StorageUnavailable("connection refused")
@@ -210,14 +216,19 @@ def test_angler_confirms_or_names_another_species(api, angler, color_model, colo
     assert named.json()["previous_species"]["scientific_name"] == "Micropterus salmoides"
     body = api.get(f"{URL}{sighting_id}/").json()
     assert body["species"]["id"] == walleye.pk
-    assert api.post(f"{URL}{sighting_id}/identifications/", {"species": 999999}, format="json").status_code == 400
+    assert (
+        api.post(f"{URL}{sighting_id}/identifications/", {"species": 999999}, format="json").status_code
+        == 400
+    )
 
 
 def test_others_cannot_identify_a_sighting(api, other_angler, researcher, color_species):
     sighting_id = submit(api, factories.photo_bytes()).json()["id"]
     species = color_species["sander_vitreus"].pk
     for user in (other_angler, researcher):
-        response = token_client(user).post(f"{URL}{sighting_id}/identifications/", {"species": species}, format="json")
+        response = token_client(user).post(
+            f"{URL}{sighting_id}/identifications/", {"species": species}, format="json"
+        )
         assert response.status_code == 404
 
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sightings.services import submission
 from sightings.models import Sighting
+from sightings.services import submission
 from tests.conftest import ROOT
 
 from .conftest import INVASIVE_ACTION, LATITUDE, LONGITUDE
@@ -56,7 +56,8 @@ document.addEventListener("DOMContentLoaded", () => {
 # Every Content-Security-Policy violation becomes a console error, which the tests collect.
 CSP_REPORTER = """
 document.addEventListener("securitypolicyviolation", (event) => {
-  console.error("CSP violation: " + event.violatedDirective + " blocked " + (event.blockedURI || "inline code"));
+  const blocked = event.blockedURI || "inline code";
+  console.error("CSP violation: " + event.violatedDirective + " blocked " + blocked);
 });
 """
 

@@ -97,7 +97,7 @@ def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
     return model_version
 
 
-def _check_labels(labels):
+def _check_labels(labels: object) -> None:
     if not isinstance(labels, (list, tuple)) or not labels:
         raise ValueError("labels: expected a non-empty list of strings")
     for index, label in enumerate(labels):
@@ -107,5 +107,5 @@ def _check_labels(labels):
             raise ValueError(f"labels[{index}]: {label!r} has surrounding spaces")
 
 
-def _finite(value):
+def _finite(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

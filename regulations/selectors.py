@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from typing import cast
+from typing import Literal, cast, overload
 
 from django.contrib.gis.geos import Point
 from django.db import connections, router
@@ -204,7 +204,18 @@ def _season_in_force(regulation: Regulation, on_date: date) -> tuple[Season | No
     )
 
 
-def _season_override(regulation: Regulation, season: Season | None, field: str):
+@overload
+def _season_override(
+    regulation: Regulation, season: Season | None, field: Literal["daily_bag_limit"]
+) -> int | None: ...
+@overload
+def _season_override(
+    regulation: Regulation, season: Season | None, field: Literal["min_length_cm"]
+) -> Decimal | None: ...
+def _season_override(
+    regulation: Regulation, season: Season | None, field: Literal["daily_bag_limit", "min_length_cm"]
+) -> int | Decimal | None:
+    """The season's value of `field` where it sets one, else the regulation's."""
     value = getattr(season, field) if season is not None else None
     return value if value is not None else getattr(regulation, field)
 
@@ -277,7 +288,7 @@ def _regulations_applying(regions: list[Region], species: Species) -> list[Regul
     return sorted(kept, key=lambda regulation: (order[regulation.region_id], regulation.code))
 
 
-def _length(value) -> Decimal | None:
+def _length(value: Decimal | float | None) -> Decimal | None:
     if value is None:
         return None
     return value if isinstance(value, Decimal) else Decimal(str(value))

@@ -33,7 +33,7 @@ class ImportCounts:
     created: int = 0
     updated: int = 0
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.created} created, {self.updated} updated"
 
 
@@ -67,7 +67,7 @@ def species_import(*, path: Path) -> ImportCounts:
 # --- Regions ----------------------------------------------------------------------------------
 
 
-def _multipolygon(geometry) -> MultiPolygon:
+def _multipolygon(geometry: GEOSGeometry) -> MultiPolygon:
     if not geometry.valid:
         geometry = geometry.make_valid()
     polygons: list[GEOSGeometry] = []
@@ -135,7 +135,7 @@ def regions_import(
     authority = None
     if authority_name:
         authority, _ = Authority.objects.get_or_create(name=authority_name, defaults={"url": authority_url})
-    shapes: dict[str, tuple[str, list]] = {}
+    shapes: dict[str, tuple[str, list[GEOSGeometry]]] = {}
     for number, feature in enumerate(features, start=1):
         properties = feature.get("properties") or {}
         region_code = slugify(code or str(properties.get(code_property) or ""))
@@ -171,7 +171,9 @@ def regions_import(
     return counts
 
 
-def _region_geometry(geometries: list, *, clip, simplify: float) -> MultiPolygon:
+def _region_geometry(
+    geometries: list[GEOSGeometry], *, clip: MultiPolygon | None, simplify: float
+) -> MultiPolygon:
     merged = _multipolygon(geometries[0])
     for geometry in geometries[1:]:
         merged = _multipolygon(merged.union(_multipolygon(geometry)))

@@ -1,7 +1,7 @@
 """Reads: which sightings a user may see, and what of them (through `sightings.visibility`)."""
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 
@@ -17,6 +17,11 @@ from .visibility import (
     sighting_regulations,
     sightings_seen_by,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from .visibility import ViewerLike
 
 MAP_POINTS_LIMIT = 5000
 SPECIES_PHOTOS_LIMIT = 24
@@ -60,7 +65,7 @@ def sighting_latest_classification(*, sighting: Sighting) -> Classification | No
     return classification
 
 
-def sighting_detail(*, sighting: Sighting, viewer: Any) -> dict:
+def sighting_detail(*, sighting: Sighting, viewer: "ViewerLike") -> dict:
     """Everything a viewer may know of one sighting, as plain data for the API and the pages."""
     place = sighting_place(sighting=sighting)
     classification = sighting_latest_classification(sighting=sighting)
@@ -97,7 +102,7 @@ def sighting_detail(*, sighting: Sighting, viewer: Any) -> dict:
     }
 
 
-def map_points(*, viewer: Any, limit: int = MAP_POINTS_LIMIT) -> list[dict]:
+def map_points(*, viewer: "User | AnonymousUser", limit: int = MAP_POINTS_LIMIT) -> list[dict]:
     """The newest sightings as map points, each at the place this viewer may see: one query.
 
     Others' obscured sightings (and open ones of a species sensitive in their cell) are at their
@@ -168,7 +173,7 @@ def region_outlines() -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def species_summary(*, species: Species, viewer: Any, limit: int = SPECIES_PHOTOS_LIMIT) -> dict:
+def species_summary(*, species: Species, viewer: "ViewerLike", limit: int = SPECIES_PHOTOS_LIMIT) -> dict:
     """Counts and public photos of a species: everyone may see these."""
     sightings = Sighting.objects.filter(species=species)
     counts = sightings.aggregate(

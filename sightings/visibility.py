@@ -23,7 +23,7 @@ no sequence of filtered queries narrows a hidden place below its cell.
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db.models import (
@@ -50,6 +50,12 @@ from .models import Prediction, Sighting
 from .photo_links import storage_signed_url
 from .roles import user_is_moderator, user_sees_true_locations
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    # Who may be looking: a user (signed in or not), nobody, or a Viewer already made of one.
+    ViewerLike: TypeAlias = "Viewer | User | AnonymousUser | None"
+
 
 class SeenPlace:
     EXACT = "exact"
@@ -67,14 +73,15 @@ class Viewer:
     is_moderator: bool
 
     @classmethod
-    def of(cls, user: Any) -> "Viewer":
+    def of(cls, user: "ViewerLike") -> "Viewer":
         if isinstance(user, Viewer):
             return user
-        authenticated = user is not None and user.is_authenticated
+        if user is None or not user.is_authenticated:
+            return cls(user_id=None, sees_true_locations=False, is_moderator=False)
         return cls(
-            user_id=user.pk if authenticated else None,
-            sees_true_locations=authenticated and user_sees_true_locations(user),
-            is_moderator=authenticated and user_is_moderator(user),
+            user_id=user.pk,
+            sees_true_locations=user_sees_true_locations(user),
+            is_moderator=user_is_moderator(user),
         )
 
 
@@ -160,7 +167,9 @@ def _newest_top_prediction() -> QuerySet:
     )
 
 
-def sightings_seen_by(*, viewer: Any, queryset: QuerySet | None = None, originals: bool = True) -> QuerySet:
+def sightings_seen_by(
+    *, viewer: "ViewerLike", queryset: QuerySet | None = None, originals: bool = True
+) -> QuerySet:
     """`queryset` (default: every sighting) annotated with what `viewer` may see of each row.
 
     Visibility of rows is the caller's business (e.g. `sightings_visible_to`); this decides what
@@ -191,7 +200,7 @@ def sightings_seen_by(*, viewer: Any, queryset: QuerySet | None = None, original
     )
 
 
-def sightings_in_area(*, queryset: QuerySet, viewer: Any, area: GEOSGeometry) -> QuerySet:
+def sightings_in_area(*, queryset: QuerySet, viewer: "ViewerLike", area: GEOSGeometry) -> QuerySet:
     """The rows whose place, as `viewer` is shown it, lies in `area` (withheld places never do)."""
     conditions = _Conditions(Viewer.of(viewer))
     area = area.clone()

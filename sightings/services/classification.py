@@ -2,13 +2,15 @@
 
 import logging
 import time
+from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from classifier.imaging import PhotoError
-from classifier.inference import classify_photo
+from classifier.inference import ClassificationResult, classify_photo
+from classifier.models import ModelVersion
 from classifier.selectors import model_version_active
 from regulations.selectors import species_by_labels
 
@@ -19,7 +21,9 @@ from .identifications import identification_create
 logger = logging.getLogger(__name__)
 
 
-def sighting_classify(*, sighting_id, model_version=None):
+def sighting_classify(
+    *, sighting_id: UUID | str, model_version: ModelVersion | None = None
+) -> Classification | None:
     """Classify one sighting with a model version (the active one by default).
 
     Idempotent: a second call for the same sighting and version changes nothing. Raises
@@ -58,7 +62,9 @@ def sighting_classify(*, sighting_id, model_version=None):
     return _record(sighting=sighting, model_version=model_version, result=result, duration_ms=duration_ms)
 
 
-def _record(*, sighting, model_version, result, duration_ms):
+def _record(
+    *, sighting: Sighting, model_version: ModelVersion, result: ClassificationResult, duration_ms: float
+) -> Classification:
     species_by_label = species_by_labels(labels=[score.label for score in result.scores])
     try:
         with transaction.atomic():
@@ -97,6 +103,6 @@ def _record(*, sighting, model_version, result, duration_ms):
     return classification
 
 
-def _mark_failed(*, sighting, reason):
+def _mark_failed(*, sighting: Sighting, reason: str) -> None:
     logger.warning("sighting %s failed: %s", sighting.pk, reason)
     Sighting.objects.filter(pk=sighting.pk).update(status=Sighting.Status.FAILED, failure_reason=reason[:500])

@@ -18,8 +18,13 @@ Identifications of a taxon merged into another count for the taxon it was merged
 Nothing here queues classification: a human identification never triggers the classifier.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,6 +37,14 @@ from regulations.selectors import species_accepted
 
 from ..models import Identification, Prediction, Sighting
 from ..roles import user_is_moderator
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from classifier.models import ModelVersion
+
+# (sighting, species_id, source, model_version_id) of one identification to write.
+_Entry = tuple[Sighting, int, str, int | None]
 
 HUMAN_SOURCES = frozenset(
     {Identification.Source.OWNER, Identification.Source.MODERATOR, Identification.Source.COMMUNITY}
@@ -48,12 +61,12 @@ class Suggestion:
 # --- Reads ------------------------------------------------------------------------------------
 
 
-def sighting_suggestion_get(*, sighting):
+def sighting_suggestion_get(*, sighting: Sighting) -> Suggestion | None:
     """The machine's suggestion for one sighting, or None (see `sightings_suggestions_get`)."""
     return sightings_suggestions_get(sighting_ids=[sighting.pk]).get(sighting.pk)
 
 
-def sightings_suggestions_get(*, sighting_ids):
+def sightings_suggestions_get(*, sighting_ids: Iterable[UUID]) -> dict[UUID, Suggestion]:
     """The machine's suggestion per sighting id: two queries whatever the number of sightings.
 
     The suggestion is the species of the newest current machine identification; a sighting
@@ -99,14 +112,14 @@ def sightings_suggestions_get(*, sighting_ids):
 @transaction.atomic
 def identification_create(
     *,
-    sighting,
-    species,
-    source,
-    user=None,
-    model_version=None,
-    from_suggestion=False,
-    comment="",
-):
+    sighting: Sighting,
+    species: Species,
+    source: str,
+    user: User | None = None,
+    model_version: ModelVersion | None = None,
+    from_suggestion: bool = False,
+    comment: str = "",
+) -> Identification:
     """Append one identification and re-derive the sighting's species and quality grade.
 
     The classification pipeline calls this with source MACHINE: a machine identification never
@@ -125,7 +138,9 @@ def identification_create(
 
 
 @transaction.atomic
-def identification_set_species(*, sighting, species, user, comment=""):
+def identification_set_species(
+    *, sighting: Sighting, species: Species, user: User | AnonymousUser, comment: str = ""
+) -> Identification:
     """A human names the species: the owner on their own sighting, a moderator on any.
 
     Raises PermissionDenied for anyone else (anglers on others' sightings, researchers).
@@ -138,7 +153,9 @@ def identification_set_species(*, sighting, species, user, comment=""):
 
 
 @transaction.atomic
-def identification_confirm_suggestion(*, sighting, user, comment=""):
+def identification_confirm_suggestion(
+    *, sighting: Sighting, user: User | AnonymousUser, comment: str = ""
+) -> Identification:
     """The owner or a moderator accepts the machine's suggestion (recorded with from_suggestion).
 
     Raises PermissionDenied as `identification_set_species`, and ValidationError when the machine
@@ -152,40 +169,50 @@ def identification_confirm_suggestion(*, sighting, user, comment=""):
 
 
 @transaction.atomic
-def identifications_set_species_bulk(*, sightings, species, user, comment=""):
+def identifications_set_species_bulk(
+    *, sightings: Iterable[Sighting], species: Species, user: User | AnonymousUser, comment: str = ""
+) -> list[Identification]:
     """`identification_set_species` on many sightings at once: all of them or none.
 
     A constant number of queries whatever the number of sightings. Answers the identifications.
     """
     locked = _sightings_lock(sighting_ids=_sighting_ids(sightings))
-    sources = {sighting.pk: _human_source(sighting=sighting, user=user) for sighting in locked}
+    if not locked:
+        return []
+    identifier = _identifier(user=user)
+    sources = {sighting.pk: _human_source(sighting=sighting, user=identifier) for sighting in locked}
     return _identifications_append(
         entries=[(sighting, species.pk, sources[sighting.pk], None) for sighting in locked],
-        user=user,
+        user=identifier,
         from_suggestion=False,
         comment=comment,
     )
 
 
 @transaction.atomic
-def identifications_confirm_suggested_bulk(*, sightings, user, comment=""):
+def identifications_confirm_suggested_bulk(
+    *, sightings: Iterable[Sighting], user: User | AnonymousUser, comment: str = ""
+) -> list[Identification]:
     """`identification_confirm_suggestion` on many sightings at once: all of them or none.
 
     Sightings without a machine suggestion are skipped. Answers the identifications written.
     """
     locked = _sightings_lock(sighting_ids=_sighting_ids(sightings))
-    sources = {sighting.pk: _human_source(sighting=sighting, user=user) for sighting in locked}
+    if not locked:
+        return []
+    identifier = _identifier(user=user)
+    sources = {sighting.pk: _human_source(sighting=sighting, user=identifier) for sighting in locked}
     suggestions = sightings_suggestions_get(sighting_ids=sources)
     entries = [
         (sighting, suggestion.species_id, sources[sighting.pk], suggestion.model_version_id)
         for sighting in locked
         if (suggestion := suggestions.get(sighting.pk)) is not None
     ]
-    return _identifications_append(entries=entries, user=user, from_suggestion=True, comment=comment)
+    return _identifications_append(entries=entries, user=identifier, from_suggestion=True, comment=comment)
 
 
 @transaction.atomic
-def species_merge(*, source, target, user):
+def species_merge(*, source: Species, target: Species, user: User) -> int:
     """A taxon was renamed or merged: `source` now stands for `target`.
 
     `source` stays (old identifications keep pointing at it, readable as "source (now target)");
@@ -248,7 +275,7 @@ def species_merge(*, source, target, user):
     return len(moved)
 
 
-def sighting_derive_identity(*, sighting):
+def sighting_derive_identity(*, sighting: Sighting) -> None:
     """Set species and quality grade from the current identifications (the module's rules)."""
     _sightings_derive_identity(sightings=[sighting])
 
@@ -256,7 +283,7 @@ def sighting_derive_identity(*, sighting):
 # --- Internals --------------------------------------------------------------------------------
 
 
-def _source_check(*, source, user):
+def _source_check(*, source: str, user: User | None) -> None:
     if source == Identification.Source.MACHINE and user is not None:
         raise ValueError("A machine identification has no user.")
     if source in HUMAN_SOURCES and user is None:
@@ -265,9 +292,14 @@ def _source_check(*, source, user):
         raise ValueError(f"Unknown identification source {source!r}.")
 
 
-def _human_source(*, sighting, user):
+def _identifier(*, user: User | AnonymousUser | None) -> User:
+    """The user who identifies: signed in and active, or PermissionDenied."""
     if user is None or not user.is_authenticated or not user.is_active:
         raise PermissionDenied("Sign in to identify sightings.")
+    return user
+
+
+def _human_source(*, sighting: Sighting, user: User) -> Identification.Source:
     # The owner identifies as the owner even when a moderator, so nobody verifies their own catch.
     if sighting.owner_id == user.pk:
         return Identification.Source.OWNER
@@ -276,23 +308,25 @@ def _human_source(*, sighting, user):
     raise PermissionDenied("Only the sighting's owner or a moderator may identify it.")
 
 
-def _sighting_ids(sightings):
+def _sighting_ids(sightings: Iterable[Sighting]) -> list[UUID]:
     if isinstance(sightings, QuerySet):
         return list(sightings.order_by().values_list("pk", flat=True))
     return [sighting.pk for sighting in sightings]
 
 
-def _sightings_lock(*, sighting_ids):
+def _sightings_lock(*, sighting_ids: Iterable[UUID]) -> list[Sighting]:
     """The sightings, locked in a fixed order so that concurrent writers cannot deadlock."""
     return list(Sighting.objects.select_for_update().filter(pk__in=list(sighting_ids)).order_by("pk"))
 
 
-def _sighting_refresh_identity(*, sighting):
+def _sighting_refresh_identity(*, sighting: Sighting) -> None:
     fresh = Sighting.objects.filter(pk=sighting.pk).values("species_id", "quality_grade").get()
     sighting.species_id, sighting.quality_grade = fresh["species_id"], fresh["quality_grade"]
 
 
-def _identifications_append(*, entries, user, from_suggestion, comment):
+def _identifications_append(
+    *, entries: Sequence[_Entry], user: User | None, from_suggestion: bool, comment: str
+) -> list[Identification]:
     """Write identifications for locked sightings and re-derive them.
 
     `entries` holds (sighting, species_id, source, model_version_id) tuples.
@@ -326,8 +360,8 @@ def _identifications_append(*, entries, user, from_suggestion, comment):
     return identifications
 
 
-def _sightings_derive_identity(*, sightings):
-    by_sighting = defaultdict(list)
+def _sightings_derive_identity(*, sightings: Sequence[Sighting]) -> None:
+    by_sighting: defaultdict[UUID, list[Identification]] = defaultdict(list)
     current = (
         Identification.objects.filter(
             sighting_id__in=[sighting.pk for sighting in sightings], is_current=True
@@ -352,7 +386,9 @@ def _sightings_derive_identity(*, sightings):
         Sighting.objects.bulk_update(changed, ["species", "quality_grade", "updated_at"], batch_size=500)
 
 
-def _identity_decide(*, identifications):
+def _identity_decide(
+    *, identifications: Sequence[Identification]
+) -> tuple[Species | None, Sighting.QualityGrade]:
     humans = [i for i in identifications if i.source in HUMAN_SOURCES]
     moderators = [i for i in humans if i.source == Identification.Source.MODERATOR]
     machines = [i for i in identifications if i.source == Identification.Source.MACHINE]
@@ -377,7 +413,7 @@ def _identity_decide(*, identifications):
     return None, Sighting.QualityGrade.NEEDS_ID
 
 
-def _grade(*, species, agreed):
+def _grade(*, species: Species, agreed: bool) -> Sighting.QualityGrade:
     if agreed and species.rank == Species.Rank.SPECIES:
         return Sighting.QualityGrade.VERIFIED
     return Sighting.QualityGrade.NEEDS_ID

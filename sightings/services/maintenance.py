@@ -1,6 +1,7 @@
 """Housekeeping of the photo store: objects that no row refers to."""
 
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
 
 from django.core.files.storage import default_storage
@@ -15,7 +16,7 @@ logger = logging.getLogger(__name__)
 PHOTO_FOLDERS = ("originals", "photos")
 
 
-def photos_orphaned(*, older_than=timedelta(hours=6)):
+def photos_orphaned(*, older_than: timedelta = timedelta(hours=6)) -> Iterator[str]:
     """Stored photos that no sighting refers to, written more than `older_than` ago.
 
     The age guard keeps uploads whose row is still being written: a photo is stored just before
@@ -42,7 +43,7 @@ def photos_orphaned(*, older_than=timedelta(hours=6)):
                         yield name
 
 
-def photos_orphaned_delete(*, older_than=timedelta(hours=6), dry_run=False):
+def photos_orphaned_delete(*, older_than: timedelta = timedelta(hours=6), dry_run: bool = False) -> list[str]:
     """Delete the orphaned photos; answer their names."""
     deleted = []
     for name in photos_orphaned(older_than=older_than):

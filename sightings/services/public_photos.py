@@ -1,5 +1,7 @@
 """The EXIF-free, oriented copy of a photo: the only one that people other than its owner see."""
 
+from uuid import UUID
+
 from django.conf import settings
 
 from classifier.imaging import PhotoError, public_jpeg
@@ -8,7 +10,7 @@ from ..models import Sighting, public_photo_key
 from ..storage import storage_delete_quietly, storage_read, storage_save
 
 
-def sighting_publish_photo(*, sighting_id):
+def sighting_publish_photo(*, sighting_id: UUID | str) -> Sighting | None:
     """Write the EXIF-free, oriented copy of a sighting's photo that others may see."""
     sighting = Sighting.objects.filter(pk=sighting_id).first()
     if sighting is None or sighting.public_photo:

@@ -73,7 +73,7 @@ def address_is_forbidden(address: IPAddress) -> bool:
     )
 
 
-def _public_address(host, port):
+def _public_address(host: str, port: int) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
@@ -111,12 +111,12 @@ class _Deadline:
             if self.expired:
                 self._shut_all()
 
-    def _expire(self):
+    def _expire(self) -> None:
         with self._lock:
             self.expired = True
             self._shut_all()
 
-    def _shut_all(self):
+    def _shut_all(self) -> None:
         for sock in self._watched:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -136,7 +136,9 @@ class _Deadline:
             self._too_slow()
 
 
-def _connect(scheme, host, address, port, deadline):
+def _connect(
+    scheme: str, host: str, address: str, port: int, deadline: _Deadline
+) -> http.client.HTTPConnection:
     sock = socket.create_connection((address, port), timeout=deadline.remaining())
     deadline.watch(sock)
     if scheme == "https":
@@ -147,7 +149,7 @@ def _connect(scheme, host, address, port, deadline):
     return connection
 
 
-def _get(url, deadline):
+def _get(url: str, deadline: _Deadline) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
     """One hop: the answer to GET `url`, from the address its host was checked to have."""
     parts = urlsplit(url)
     if parts.scheme not in ALLOWED_SCHEMES or not parts.hostname:
@@ -171,7 +173,7 @@ def _get(url, deadline):
         raise
 
 
-def _body(response, deadline, max_bytes):
+def _body(response: http.client.HTTPResponse, deadline: _Deadline, max_bytes: int) -> bytes:
     declared = response.getheader("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         _refuse(f"The photo is larger than {max_bytes} bytes.")

@@ -8,10 +8,12 @@
 """
 
 import logging
+from collections.abc import Callable
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from classifier.datasets import Example
+from classifier.models import ModelVersion
 
 from ..models import Classification, Identification, Sighting
 from ..storage import storage_read
@@ -25,7 +27,7 @@ QUEUE_CHUNK = 500
 # --- Training photos --------------------------------------------------------------------------
 
 
-def sightings_verified_for_training():
+def sightings_verified_for_training() -> QuerySet[Sighting]:
     """Verified sightings whose species a human named or confirmed on purpose.
 
     A sighting counts only when at least one current human identification names its species
@@ -46,7 +48,7 @@ def sightings_verified_for_training():
     )
 
 
-def _photo_loader(name):
+def _photo_loader(name: str) -> Callable[[], bytes]:
     return lambda: storage_read(name=name)
 
 
@@ -57,6 +59,8 @@ def verified_examples() -> list[Example]:
     end up on both sides of the validation split."""
     examples = []
     for sighting in sightings_verified_for_training():
+        # The query holds only sightings with a species, and every sighting has a stored photo.
+        assert sighting.species is not None and sighting.photo.name is not None
         day = (sighting.observed_at or sighting.created_at).date().isoformat()
         examples.append(
             Example(
@@ -73,7 +77,7 @@ def verified_examples() -> list[Example]:
 # --- Re-classification when a version becomes active ------------------------------------------
 
 
-def sightings_needing_reclassification(*, model_version):
+def sightings_needing_reclassification(*, model_version: ModelVersion) -> QuerySet[Sighting]:
     """Sightings still needing an ID that this version has not classified yet (unreadable photos left out)."""
     done = Classification.objects.filter(sighting=OuterRef("pk"), model_version=model_version)
     return (
@@ -84,7 +88,7 @@ def sightings_needing_reclassification(*, model_version):
     )
 
 
-def sightings_reclassify_queue(*, model_version) -> int:
+def sightings_reclassify_queue(*, model_version: ModelVersion) -> int:
     """Queue one classification per sighting needing an ID; answers how many were queued."""
     from ..tasks import sighting_reclassify_task
 
@@ -98,7 +102,9 @@ def sightings_reclassify_queue(*, model_version) -> int:
     return queued
 
 
-def on_model_version_activated(sender, model_version, **kwargs):
+def on_model_version_activated(
+    sender: type[ModelVersion], model_version: ModelVersion, **kwargs: object
+) -> None:
     """Receiver of classifier.signals.model_version_activated (sent after the commit)."""
     from ..tasks import sightings_reclassify_task
 

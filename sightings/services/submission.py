@@ -4,6 +4,8 @@ import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
@@ -19,6 +21,9 @@ from ..storage import storage_delete_quietly, storage_save
 from .identifications import sighting_derive_identity
 from .remote_photos import photo_download
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 logger = logging.getLogger(__name__)
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -31,18 +36,18 @@ LENGTH_CM_MAX = Decimal("2000")
 
 def sighting_submit(
     *,
-    owner,
+    owner: "User",
     photo: bytes | File | None = None,
     photo_url: str | None = None,
-    latitude=None,
-    longitude=None,
-    observed_at=None,
-    location_accuracy_m=None,
-    length_cm=None,
-    notes="",
-    geoprivacy=Sighting.Geoprivacy.OBSCURED,
-    license=Sighting.License.CC_BY_NC,
-):
+    latitude: float | None = None,
+    longitude: float | None = None,
+    observed_at: datetime | None = None,
+    location_accuracy_m: float | None = None,
+    length_cm: Decimal | float | None = None,
+    notes: str = "",
+    geoprivacy: str = Sighting.Geoprivacy.OBSCURED,
+    license: str = Sighting.License.CC_BY_NC,
+) -> Sighting:
     """Create a pending sighting; location and time fall back to the photo's EXIF.
 
     The photo is given as bytes or an uploaded file (`photo`), or as a public address to fetch
@@ -92,7 +97,7 @@ def sighting_submit(
     return sighting
 
 
-def sighting_enqueue_work(*, sighting_id):
+def sighting_enqueue_work(*, sighting_id: UUID) -> None:
     """Queue classification and the public photo copy.
 
     A broker outage is logged rather than raised: the row is already committed as pending, and
@@ -123,7 +128,7 @@ def _photo_bytes(*, photo: bytes | File | None, photo_url: str | None) -> bytes:
     return photo.read()
 
 
-def _check_length(length_cm):
+def _check_length(length_cm: Decimal | float | None) -> None:
     if length_cm is None:
         return
     try:
@@ -134,11 +139,13 @@ def _check_length(length_cm):
         raise ValidationError({"length_cm": f"Must be between {LENGTH_CM_MIN} and {LENGTH_CM_MAX} cm."})
 
 
-def _location(*, latitude, longitude, exif_gps):
+def _location(
+    *, latitude: float | None, longitude: float | None, exif_gps: tuple[float, float] | None
+) -> Point:
     if (latitude is None) != (longitude is None):
         field = "longitude" if latitude is not None else "latitude"
         raise ValidationError({field: "Give both latitude and longitude, or neither."})
-    if latitude is None:
+    if latitude is None or longitude is None:  # both, after the check above
         if exif_gps is None:
             raise ValidationError(
                 {"latitude": "Required: the photo carries no GPS position, so give latitude and longitude."}
@@ -152,7 +159,7 @@ def _location(*, latitude, longitude, exif_gps):
     return Point(x=longitude, y=latitude, srid=4326)
 
 
-def _observed_at(*, observed_at, exif_taken_at):
+def _observed_at(*, observed_at: datetime | None, exif_taken_at: datetime | None) -> datetime:
     if observed_at is None:
         if exif_taken_at is None:
             raise ValidationError({"observed_at": "Required: the photo carries no capture time."})

@@ -53,7 +53,7 @@ def test_embedded_default_needs_no_servers(tmp_path):
     result = probe(DJANGO_SECRET_KEY="x", DJANGO_MEDIA_ROOT=str(tmp_path))
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
-    assert values["engine"] == "django.contrib.gis.db.backends.spatialite"
+    assert values["engine"] == "config.spatialite"
     assert values["db_name"].endswith("var/db.sqlite3")
     assert values["storage"] == "django.core.files.storage.FileSystemStorage"
     assert values["eager"] is True

@@ -82,6 +82,42 @@ class ModelVersionAdmin(admin.ModelAdmin):
                     f" (chosen on {rejection.get('chosen_on', 'validation')})",
                 )
             )
+        reliability = metrics.get("reliability")
+        if isinstance(reliability, dict):
+            calibration = metrics.get("calibration")
+            if not isinstance(calibration, dict):
+                calibration = {}
+            temperature = calibration.get("temperature")
+            rows.append(
+                (
+                    "calibration error (ECE)",
+                    f"{reliability.get('ece')}: the gap between the top score and how often it is right"
+                    + (
+                        f" (temperature {temperature}, {calibration.get('fitted_on')})" if temperature else ""
+                    ),
+                )
+            )
+            rows.append(
+                (
+                    "reliability (top score: share right, photos)",
+                    "; ".join(
+                        f"{row['lower']:.1f}-{row['upper']:.1f}:"
+                        f" {_share(row.get('accuracy'))}, {row['count']}"
+                        for row in reliability.get("bins", [])
+                        if row.get("count")
+                    ),
+                )
+            )
+        uncertain = metrics.get("uncertain")
+        if isinstance(uncertain, dict):
+            rows.append(
+                (
+                    "answered 'uncertain: A or B'",
+                    f"{_share(uncertain.get('share'))} of the photos (right"
+                    f" {_share(uncertain.get('decision_accuracy_of_uncertain'))}; the others"
+                    f" {_share(uncertain.get('decision_accuracy_of_the_others'))})",
+                )
+            )
         summary = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
         per_class = metrics.get("per_class")
         if not isinstance(per_class, dict):
@@ -101,7 +137,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             classes,
         )
 
-    @admin.display(description="confusion matrix")
+    @admin.display(description="confusion matrix and reliability")
     def confusion_matrix(self, obj):
         if not obj.report_image:
             return "–"
@@ -112,7 +148,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
             return "The image file is missing from storage."
         # Inline: the media files are private and have no public URL.
         return format_html(
-            '<img src="data:image/png;base64,{}" alt="confusion matrix" style="max-width: 100%">',
+            '<img src="data:image/png;base64,{}" alt="confusion matrix and reliability diagram"'
+            ' style="max-width: 100%">',
             base64.b64encode(data).decode(),
         )
 

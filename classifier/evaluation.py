@@ -4,6 +4,8 @@
 confusion matrix, precision/recall, rejection rates) follows the platform's decision: a photo is
 "negative" (none of the known classes) when the top label is the negative label or the top score
 is below the version's rejection threshold, exactly as inference.classify_images decides.
+`reliability` (calibration.py) compares the top scores with how often the top label is right, and
+`uncertain` counts the answers the platform calls "uncertain: A or B" (inference.answer_uncertain).
 """
 
 import io
@@ -16,9 +18,10 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from tqdm import tqdm
 
+from .calibration import reliability
 from .datasets import Example, examples_count
 from .imaging import PhotoError, load_rgb
-from .inference import classify_images
+from .inference import LabelScore, answer_uncertain, classify_images
 from .models import ModelVersion
 from .runtime import model_session_get
 
@@ -34,6 +37,9 @@ REPORT_KEYS = (
     "unknown_labels",
     "evaluated_on",
     "mean_ms_per_photo",
+    "reliability",
+    "uncertain",
+    "calibration",
 )
 
 
@@ -85,6 +91,18 @@ def evaluation_report(
     positives = [i for i in range(count) if true_labels[i] != negative_label]
     top1 = sum(true_labels[i] == names[top[i]] for i in range(count))
     decided = sum(truth == guess for truth, guess in zip(true_labels, predicted, strict=True))
+    uncertain = np.array(
+        [
+            not rejected[i]
+            and answer_uncertain(
+                scores=[LabelScore(label=names[j], score=float(scores[i, j])) for j in order[i, :2]]
+            )
+            for i in range(count)
+        ],
+        dtype=bool,
+    )
+    correct = np.array([true_labels[i] == predicted[i] for i in range(count)], dtype=bool)
+    sure = ~uncertain
     return {
         # The top label alone (the usual top-1), and the platform's decision: the negative label
         # when the top score is under the rejection threshold.
@@ -98,11 +116,28 @@ def evaluation_report(
         "false_rejection_rate": round(float(rejected[positives].mean()), 4) if positives else None,
         "rejection_threshold": float(rejection_threshold),
         "unknown_labels": sorted(set(true_labels) - set(names)),
+        "reliability": reliability(
+            probabilities=scores, correct=[true_labels[i] == names[top[i]] for i in range(count)]
+        ),
+        "uncertain": {
+            "share": round(float(uncertain.mean()), 4) if count else None,
+            "decision_accuracy_of_the_others": round(float(correct[sure].mean()), 4) if sure.any() else None,
+            "decision_accuracy_of_uncertain": (
+                round(float(correct[uncertain].mean()), 4) if uncertain.any() else None
+            ),
+        },
     }
 
 
-def confusion_matrix_png(*, labels: Sequence[str], matrix: Sequence[Sequence[int]], title: str = "") -> bytes:
-    """The confusion matrix as a PNG: rows are true labels, columns predicted, row-normalised colour."""
+def report_png(
+    *,
+    labels: Sequence[str],
+    matrix: Sequence[Sequence[int]],
+    bins: Sequence[dict] = (),
+    title: str = "",
+) -> bytes:
+    """The confusion matrix (rows true, columns predicted, row-normalised colour) and, when there
+    are reliability bins, the reliability diagram beside it, as one PNG."""
     # A bare Figure renders with Agg and touches no global pyplot state.
     from matplotlib.figure import Figure
 
@@ -110,8 +145,8 @@ def confusion_matrix_png(*, labels: Sequence[str], matrix: Sequence[Sequence[int
     totals = values.sum(axis=1, keepdims=True)
     shares = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
     size = max(4.0, 0.45 * len(labels) + 2.5)
-    figure = Figure(figsize=(size + 1.5, size), dpi=90)
-    axes = figure.add_subplot()
+    figure = Figure(figsize=(size + 1.5 + (size * 0.8 if bins else 0), size), dpi=90)
+    axes = figure.add_subplot(1, 2 if bins else 1, 1)
     image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     axes.set_xticks(range(len(labels)), labels=list(labels), rotation=60, ha="right", fontsize=7)
     axes.set_yticks(range(len(labels)), labels=list(labels), fontsize=7)
@@ -132,10 +167,35 @@ def confusion_matrix_png(*, labels: Sequence[str], matrix: Sequence[Sequence[int
                     color="white" if shares[row, column] > 0.5 else "black",
                 )
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="share of the true class")
+    if bins:
+        _reliability_axes(figure.add_subplot(1, 2, 2), bins)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _reliability_axes(axes, bins: Sequence[dict]) -> None:
+    filled = [row for row in bins if row["count"]]
+    middles = [(row["lower"] + row["upper"]) / 2 for row in filled]
+    width = (bins[0]["upper"] - bins[0]["lower"]) * 0.9
+    axes.bar(middles, [row["accuracy"] for row in filled], width=width, color="#4a7fb5", label="accuracy")
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="calibrated")
+    axes.plot(
+        [row["confidence"] for row in filled],
+        [row["accuracy"] for row in filled],
+        marker="o",
+        color="#c0392b",
+        label="mean top score",
+    )
+    for middle, row in zip(middles, filled, strict=True):
+        axes.text(middle, 0.02, str(row["count"]), ha="center", fontsize=6, color="white")
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.set_xlabel("top score")
+    axes.set_ylabel("share right")
+    axes.set_title("reliability (photos per bin)", fontsize=9)
+    axes.legend(fontsize=7, loc="upper left")
 
 
 def model_version_evaluate(
@@ -184,9 +244,10 @@ def model_version_report_save(*, model_version: ModelVersion, report: dict, titl
     locked = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
     metrics = {key: value for key, value in (locked.metrics or {}).items() if key not in REPORT_KEYS}
     metrics.update(report)
-    png = confusion_matrix_png(
+    png = report_png(
         labels=report["confusion_matrix"]["labels"],
         matrix=report["confusion_matrix"]["matrix"],
+        bins=(report.get("reliability") or {}).get("bins", ()),
         title=title or f"{locked.name} (#{locked.pk})",
     )
     previous = locked.report_image.name

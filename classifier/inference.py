@@ -1,11 +1,13 @@
 """Images in, scored labels out."""
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
+from django.conf import settings
 from PIL import Image
 
 from .imaging import load_rgb
@@ -31,6 +33,25 @@ class ClassificationResult:
     @property
     def top_label(self) -> str:
         return self.scores[0].label
+
+    @property
+    def uncertain(self) -> bool:
+        """A known class, but not clearly which: "uncertain: A or B"."""
+        return not self.rejected and answer_uncertain(scores=self.scores)
+
+
+def answer_uncertain(
+    *, scores: Sequence[LabelScore], below: float | None = None, margin: float | None = None
+) -> bool:
+    """Whether the best of `scores` (best first) is too low, or too close to the second, to be named
+    alone. The thresholds default to settings.CLASSIFIER_UNCERTAIN_BELOW and _MARGIN."""
+    below = settings.CLASSIFIER_UNCERTAIN_BELOW if below is None else below
+    margin = settings.CLASSIFIER_UNCERTAIN_MARGIN if margin is None else margin
+    if not scores:
+        return False
+    if scores[0].score < below:
+        return True
+    return len(scores) > 1 and scores[0].score - scores[1].score < margin
 
 
 def classify_images(

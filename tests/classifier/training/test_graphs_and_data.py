@@ -23,16 +23,16 @@ def tensor():
 
 
 class TestGraphs:
-    def test_embedding_is_the_signed_root_of_the_pooled_feature_node(self, tensor):
+    def test_embedding_is_the_signed_root_of_the_average_and_max_pooled_feature_node(self, tensor):
         backbone = onnx.load_model_from_string(tiny_backbone.backbone_bytes())
         backbone.graph.output.append(onnx.helper.make_tensor_value_info(tiny_backbone.FEATURE_NODE, 10, None))
         feature = run(backbone.SerializeToString(), tensor, tiny_backbone.FEATURE_NODE).astype(np.float32)
-        pooled = feature.mean(axis=(2, 3))
+        pooled = np.concatenate([feature.mean(axis=(2, 3)), feature.max(axis=(2, 3))], axis=1)
         cut = embedding_model(
             backbone_bytes=tiny_backbone.backbone_bytes(), feature_node=tiny_backbone.FEATURE_NODE
         )
         embedding = run(cut, tensor, "embedding")
-        assert embedding.shape == (1, tiny_backbone.CHANNELS) and embedding.dtype == np.float32
+        assert embedding.shape == (1, 2 * tiny_backbone.CHANNELS) and embedding.dtype == np.float32
         np.testing.assert_allclose(embedding, np.sqrt(pooled), rtol=2e-3, atol=2e-3)
         # Only what feeds the feature node is kept: no classifier conv, no softmax.
         ops = [node.op_type for node in onnx.load_model_from_string(cut).graph.node]
@@ -40,7 +40,7 @@ class TestGraphs:
 
     def test_composed_classifier_is_softmax_of_the_standardized_linear_head(self, tensor):
         rng = np.random.default_rng(2)
-        dims = tiny_backbone.CHANNELS
+        dims = 2 * tiny_backbone.CHANNELS  # average and max pooled
         head = LinearHead(
             classes=("a", "b", "not_fish"),
             mean=rng.normal(size=dims).astype(np.float32),

@@ -40,7 +40,7 @@ def test_a_head_on_squeezenet_recognises_held_out_photos(shared_data):
     version = result.model_version
     assert version.labels == [*CLASSES, "not_fish"]
     assert (
-        version.preprocessing["dtype"] == "float16" and version.training_data["embedding_dimensions"] == 512
+        version.preprocessing["dtype"] == "float16" and version.training_data["embedding_dimensions"] == 1024
     )
 
     report = model_version_evaluate(

@@ -12,7 +12,7 @@ from classifier.models import EmbeddingCache, ModelVersion
 from classifier.onnx_compose import classifier_head_read
 from classifier.preprocessing import Preprocessing
 from classifier.runtime import model_bytes_read
-from classifier.training import classifier_train, rejection_threshold_choose, split_indices
+from classifier.training import classifier_train, head_fit, rejection_threshold_choose, split_indices
 
 from . import tiny_backbone
 
@@ -53,6 +53,40 @@ class TestClassifierTrain:
         assert version.report_image.name.endswith(".png")
         with version.report_image.open("rb") as handle:
             assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+
+    def test_scores_are_calibrated_by_a_temperature_folded_into_the_head(
+        self, tiny_backbone_spec, photo_folder
+    ):
+        examples = image_folder_examples(roots=[photo_folder])
+        version = train(examples, tiny_backbone_spec, seed=7).model_version
+        calibration = version.metrics["calibration"]
+        temperature = calibration["temperature"]
+        assert temperature > 0 and calibration["fitted_on"] == "out-of-fold logits of the training split"
+        assert (
+            version.metrics["rejection"]["chosen_on"] == "calibrated out-of-fold scores of the training split"
+        )
+        assert 0 <= calibration["validation_ece"] <= 1 and 0 <= calibration["validation_ece_before"] <= 1
+        bins = version.metrics["reliability"]["bins"]
+        assert sum(row["count"] for row in bins) == version.metrics["examples"]
+        assert version.training_data["head"]["temperature"] == calibration["temperature"]
+
+        # The served head is the fitted head with its logits divided by the temperature.
+        embeddings = embeddings_get(backbone=tiny_backbone_spec, examples=examples, max_pixels=MAX_PIXELS)
+        validation = set(version.training_data["validation_sha256"])
+        train_rows = [i for i, digest in enumerate(embeddings.digests) if digest not in validation]
+        labels = [examples[embeddings.indices[i]].label for i in train_rows]
+        fitted = head_fit(
+            vectors=embeddings.vectors[train_rows],
+            labels=labels,
+            classes=version.labels,
+            seed=7,
+            negative_label="not_fish",
+        )
+        served = classifier_head_read(
+            model_bytes=model_bytes_read(model_version=version), classes=version.labels
+        )
+        np.testing.assert_allclose(served.weights, fitted.weights / temperature, rtol=1e-3, atol=1e-5)
+        np.testing.assert_allclose(served.bias, fitted.bias / temperature, rtol=1e-3, atol=1e-5)
 
     def test_the_registered_model_classifies_photos_as_the_platform_does(
         self, tiny_backbone_spec, photo_folder

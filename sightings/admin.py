@@ -170,9 +170,12 @@ class SightingAdmin(admin.ModelAdmin):
     form = SightingModerationForm
     inlines = [IdentificationInline]
     list_display_links = ["short_id"]
+    # Uncertain answers first: they need a person most.
+    ordering = ["-uncertain", "-created_at"]
     list_filter = [
         "status",
         "quality_grade",
+        "uncertain",
         ConfidenceListFilter,
         "species",
         RegionListFilter,
@@ -280,7 +283,9 @@ class SightingAdmin(admin.ModelAdmin):
 
     @admin.display(description="confidence", ordering=F("top_score").asc(nulls_last=True))
     def confidence(self, sighting):
-        return "—" if sighting.top_score is None else f"{sighting.top_score:.2f}"
+        if sighting.top_score is None:
+            return "—"
+        return f"{sighting.top_score:.2f}" + (" (uncertain)" if sighting.uncertain else "")
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "may_moderate": self.has_moderate_permission(request)}

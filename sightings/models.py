@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.db.models import F
 
 from classifier.models import ModelVersion
 from regulations.models import Species
@@ -107,12 +108,19 @@ class Sighting(models.Model):
         db_index=True,
         help_text="Top score of the newest classification, kept here so the moderation queue sorts by it.",
     )
+    uncertain = models.BooleanField(
+        default=False,
+        db_index=True,
+        help_text="The classifier could not tell between its best answers: first in the moderation queue"
+        " until a person identifies it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     classified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(F("uncertain").desc(), F("created_at").desc(), name="sighting_queue_idx")]
         permissions = [
             ("view_true_location", "Can see exact locations of every sighting (trusted researcher)"),
             ("export_sightings", "Can export sightings"),
@@ -143,6 +151,9 @@ class Classification(models.Model):
     sighting = models.ForeignKey(Sighting, on_delete=models.CASCADE, related_name="classifications")
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="classifications")
     rejected = models.BooleanField(default=False, help_text="The photo is none of the known classes.")
+    uncertain = models.BooleanField(
+        default=False, help_text="A known class, but the best answers were too close or too low to name one."
+    )
     top_score = models.FloatField()
     duration_ms = models.FloatField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -70,6 +70,10 @@ def sighting_detail(*, sighting: Sighting, viewer: "ViewerLike") -> dict:
     place = sighting_place(sighting=sighting)
     classification = sighting_latest_classification(sighting=sighting)
     regulations = sighting_regulations(sighting=sighting)
+    predictions = [
+        {"species": _species_brief(p.species), "label": p.label, "score": p.score}
+        for p in (classification.ranked if classification else [])  # type: ignore[attr-defined]
+    ]
     return {
         "id": sighting.pk,
         "status": sighting.status,
@@ -91,10 +95,12 @@ def sighting_detail(*, sighting: Sighting, viewer: "ViewerLike") -> dict:
             if classification
             else None
         ),
-        "predictions": [
-            {"species": _species_brief(p.species), "label": p.label, "score": p.score}
-            for p in (classification.ranked if classification else [])  # type: ignore[attr-defined]
-        ],
+        "predictions": predictions,
+        "uncertain": (
+            {"candidates": predictions[:2]}
+            if classification and classification.uncertain and sighting.species_id is None
+            else None
+        ),
         "regulations": regulations,
         "warnings": regulations["warnings"] if regulations else [],
         "created_at": sighting.created_at,

@@ -79,6 +79,10 @@ class PredictionSerializer(serializers.Serializer):
     score = serializers.FloatField()
 
 
+class UncertainSerializer(serializers.Serializer):
+    candidates = PredictionSerializer(many=True, help_text="The two answers the classifier cannot tell.")
+
+
 class SightingSerializer(serializers.Serializer):
     """The read shape of a sighting, built by sightings.api.presenters from selectors' data."""
 
@@ -99,6 +103,10 @@ class SightingSerializer(serializers.Serializer):
     species = SpeciesBriefSerializer(allow_null=True)
     model_version = serializers.DictField(allow_null=True)
     predictions = PredictionSerializer(many=True)
+    uncertain = UncertainSerializer(
+        allow_null=True,
+        help_text="Set while the classifier says 'uncertain: A or B' and no one has named the species.",
+    )
     regulations = RegulationsAnswerSerializer(
         allow_null=True, help_text="The rules for this species, place and date."
     )

@@ -72,6 +72,7 @@ def _record(
                 sighting=sighting,
                 model_version=model_version,
                 rejected=result.rejected,
+                uncertain=result.uncertain,
                 top_score=result.top_score,
                 duration_ms=duration_ms,
             )
@@ -87,10 +88,15 @@ def _record(
             )
             status = Sighting.Status.REJECTED if result.rejected else Sighting.Status.CLASSIFIED
             Sighting.objects.filter(pk=sighting.pk).update(
-                status=status, failure_reason="", classified_at=timezone.now(), top_score=result.top_score
+                status=status,
+                failure_reason="",
+                classified_at=timezone.now(),
+                top_score=result.top_score,
+                uncertain=result.uncertain and not _identified_by_a_person(sighting=sighting),
             )
             top_species = species_by_label.get(result.scores[0].label) if result.scores else None
-            if not result.rejected and top_species is not None:
+            # An uncertain answer names no species: the angler and the moderators choose.
+            if not result.rejected and not result.uncertain and top_species is not None:
                 identification_create(
                     sighting=sighting,
                     species=top_species,
@@ -101,6 +107,10 @@ def _record(
         # A duplicate delivery won the race and recorded this version's answer first.
         return Classification.objects.get(sighting=sighting, model_version=model_version)
     return classification
+
+
+def _identified_by_a_person(*, sighting: Sighting) -> bool:
+    return Identification.objects.filter(sighting=sighting, user__isnull=False).exists()
 
 
 def _mark_failed(*, sighting: Sighting, reason: str) -> None:

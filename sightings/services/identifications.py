@@ -356,6 +356,8 @@ def _identifications_append(
         )
         for sighting, species_id, source, model_version_id in entries
     )
+    if user is not None:  # a person answered: the sighting leaves the front of the queue
+        Sighting.objects.filter(pk__in=sighting_ids, uncertain=True).update(uncertain=False)
     _sightings_derive_identity(sightings=[sighting for sighting, *_ in entries])
     return identifications
 

@@ -121,6 +121,7 @@ def _detail_context(request, pk):
             for rule in (detail["regulations"] or {}).get("rules", [])
         ],
         "suggestion": _suggestion(detail),
+        "candidates": _candidates(detail),
         "identify_form": IdentifyForm(initial={"action": IdentifyForm.NAME}),
         "may_identify": sighting.owner_id == request.user.pk or user_is_moderator(request.user),
     }
@@ -210,11 +211,18 @@ def _percent(score):
 
 
 def _suggestion(detail):
-    """The machine's top species when the sighting was classified, else None."""
-    if detail["status"] != "classified" or not detail["predictions"]:
+    """The machine's top species when the sighting was classified (and the answer is not
+    uncertain), else None."""
+    if detail["status"] != "classified" or not detail["predictions"] or detail["uncertain"]:
         return None
     top = detail["predictions"][0]
     return top if top["species"] else None
+
+
+def _candidates(detail):
+    """The species of an uncertain answer, for one-tap choices."""
+    uncertain = detail["uncertain"]
+    return [candidate for candidate in uncertain["candidates"] if candidate["species"]] if uncertain else []
 
 
 def _map_settings(*, points=False):

@@ -38,19 +38,17 @@ def arguments():
 def run(args):
     from django.conf import settings
 
-    from classifier.datasets import groups_manifest_read, image_folder_examples
     from classifier.demo_model import DEMO_PREPROCESSING, demo_labels
     from classifier.embeddings import backbone_from_version
     from classifier.evaluation import model_version_evaluate
+    from classifier.fish_model import team_data_examples
     from classifier.models import ModelVersion
     from classifier.optimization import model_version_optimize
     from classifier.services import model_version_register
     from classifier.training import classifier_train
 
     data = args.data
-    examples = image_folder_examples(
-        roots=[data / "fish", data / "not_fish"], groups=groups_manifest_read(path=data / "MANIFEST.csv")
-    )
+    examples = team_data_examples(data_dir=data)  # the fish model's photos and labels
     demo = model_version_register(
         path=data / "backbone" / "SqueezeNet_fp16.onnx",
         name="SqueezeNet 1.1 ImageNet (backbone)",
@@ -107,8 +105,14 @@ def run(args):
             "negative_rejection_rate",
             "false_rejection_rate",
             "mean_ms_per_photo",
+            "uncertain",
         )
     }
+    figures["calibration"] = {
+        **version.metrics["calibration"],
+        "held_out_ece_of_served_model": report["reliability"]["ece"],
+    }
+    figures["reliability_bins"] = report["reliability"]["bins"]
     figures["per_class_recall"] = {label: row["recall"] for label, row in report["per_class"].items()}
 
     figures["cross_validation"] = cross_validate(
@@ -135,8 +139,9 @@ def cross_validate(*, examples, backbone, seed, max_pixels, folds=5):
     import numpy as np
     from sklearn.model_selection import StratifiedGroupKFold
 
+    from classifier.calibration import reliability, softmax, temperature_fit
     from classifier.embeddings import embeddings_get
-    from classifier.training import DEFAULT_C, head_fit
+    from classifier.training import DEFAULT_C, head_fit, out_of_fold_logits
 
     embeddings = embeddings_get(backbone=backbone, examples=examples, max_pixels=max_pixels)
     kept = [examples[index] for index in embeddings.indices]
@@ -145,15 +150,48 @@ def cross_validate(*, examples, backbone, seed, max_pixels, folds=5):
         example.group or f"photo:{digest}" for example, digest in zip(kept, embeddings.digests, strict=True)
     ]
     classes = sorted(set(labels), key=lambda label: (label == "not_fish", label))
-    accuracies = []
+    accuracies, eces, rare = [], [], {"canthigaster_valentini": [], "zebrasoma_scopas": []}
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    groups_array = np.asarray(groups)
     for train, held in splitter.split(embeddings.vectors, labels, groups):
+        vectors = embeddings.vectors
         head = head_fit(
-            vectors=embeddings.vectors[train], labels=labels[train], classes=classes, seed=seed, c=DEFAULT_C
+            vectors=vectors[train],
+            labels=labels[train],
+            classes=classes,
+            seed=seed,
+            c=DEFAULT_C,
+            negative_label="not_fish",
         )
-        predicted = np.array(classes)[head.probabilities(embeddings.vectors[held]).argmax(axis=1)]
+        # Calibrated as training does: a temperature from the training side's out-of-fold logits.
+        inner = out_of_fold_logits(
+            vectors=vectors[train],
+            labels=labels[train],
+            groups=groups_array[train],
+            classes=classes,
+            seed=seed,
+            c=DEFAULT_C,
+            negative_label="not_fish",
+        )
+        if inner is not None:
+            head = head.tempered(
+                temperature_fit(logits=inner, targets=[classes.index(label) for label in labels[train]])
+            )
+        probabilities = softmax(head.logits(vectors[held]))
+        predicted = np.array(classes)[probabilities.argmax(axis=1)]
         accuracies.append(round(float((predicted == labels[held]).mean()), 4))
-    return {"folds": accuracies, "mean": round(float(np.mean(accuracies)), 4)}
+        eces.append(reliability(probabilities=probabilities, correct=predicted == labels[held])["ece"])
+        for label, recalls in rare.items():
+            mask = labels[held] == label
+            if mask.any():
+                recalls.append(float((predicted[mask] == label).mean()))
+    return {
+        "folds": accuracies,
+        "mean": round(float(np.mean(accuracies)), 4),
+        "ece_folds": eces,
+        "ece_mean": round(float(np.mean(eces)), 4),
+        "rare_class_recall": {label: round(float(np.mean(values)), 3) for label, values in rare.items()},
+    }
 
 
 def show(figures):
@@ -177,6 +215,29 @@ def show(figures):
     )
     cv = figures["cross_validation"]
     print(f"5-fold grouped cross-validation, top-1 of the head: {cv['folds']}, mean {cv['mean']:.4f}")
+    print(f"  calibration error per fold {cv['ece_folds']}, mean {cv['ece_mean']}")
+    print(f"  recall of the rare classes (mean of folds): {cv['rare_class_recall']}")
+    calibration = figures["calibration"]
+    print(
+        f"calibration: temperature {calibration['temperature']} ({calibration['fitted_on']}); held-out ECE"
+        f" {calibration['validation_ece_before']} before, {calibration['validation_ece']} after,"
+        f" {calibration['held_out_ece_of_served_model']} from the served ONNX model"
+    )
+    print(
+        "reliability (held out): "
+        + ", ".join(
+            f"{row['lower']:.1f}-{row['upper']:.1f}: {row['count']} photos,"
+            f" score {row.get('confidence', '-')}, right {row.get('accuracy', '-')}"
+            for row in figures["reliability_bins"]
+            if row["count"]
+        )
+    )
+    uncertain = held["uncertain"]
+    print(
+        f"uncertain answers: {uncertain['share']} of the held-out photos; decision accuracy of the others"
+        f" {uncertain['decision_accuracy_of_the_others']},"
+        f" of the uncertain {uncertain['decision_accuracy_of_uncertain']}"
+    )
     print(
         f"rejection threshold {figures['rejection']['threshold']:.4f} "
         f"(target false rejection {figures['rejection']['target_false_rejection_rate']})"

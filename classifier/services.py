@@ -6,9 +6,18 @@ from typing import TYPE_CHECKING
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from .demo_model import (
+    DEMO_NAME,
+    DEMO_NEGATIVE_LABEL,
+    DEMO_PREPROCESSING,
+    DEMO_SHA256,
+    DEMO_URL,
+    demo_labels,
+)
 from .model_files import model_file_validate
 from .models import ModelVersion
 from .preprocessing import Preprocessing
+from .selectors import model_version_find
 from .signals import model_version_activated
 
 if TYPE_CHECKING:
@@ -79,6 +88,27 @@ def model_version_register(
 
 
 @transaction.atomic
+def demo_model_install(*, data: bytes, origin: str) -> ModelVersion:
+    """The ImageNet SqueezeNet demo model (inactive), registered from its file's bytes unless it is
+    already. Raises ValueError when the bytes are not that file."""
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != DEMO_SHA256:
+        raise ValueError(f"{origin} has SHA-256 {digest}, expected {DEMO_SHA256}: not the demo backbone")
+    labels = demo_labels()
+    existing = model_version_find(sha256=DEMO_SHA256, labels=labels)
+    if existing is not None:
+        return existing
+    return model_version_register(
+        onnx_bytes=data,
+        name=DEMO_NAME,
+        labels=labels,
+        preprocessing=DEMO_PREPROCESSING,
+        negative_label=DEMO_NEGATIVE_LABEL,
+        source=ModelVersion.Source.DEMO,
+        training_data={"pretrained": "ImageNet-1k", "file": origin, "upstream": DEMO_URL},
+    )
+
+
 def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
     """Make this the only active version; model_version_activated is sent once the change commits."""
     # Locking the current active row serialises concurrent activations.

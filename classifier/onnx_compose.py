@@ -27,6 +27,7 @@ EMBEDDING_OUTPUT = "embedding"
 EMBEDDING_RECIPE = "gap-gmp-float32-signed-sqrt-v2"  # part of the embedding cache key
 PROBABILITIES_OUTPUT = "probabilities"
 HEAD_PREFIX = "head/"  # every node and weight of the head: optimization keeps them float32
+EMBEDDING_PREFIX = "embedding/"  # every node pooling the feature map: kept float32 too
 MIN_OPSET = 13
 MIN_IR_VERSION = 7
 

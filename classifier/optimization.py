@@ -27,7 +27,7 @@ from .datasets import Example, examples_count
 from .evaluation import model_version_evaluate, model_version_report_save
 from .imaging import PhotoError, load_rgb
 from .models import ModelVersion
-from .onnx_compose import HEAD_PREFIX, model_to_float32
+from .onnx_compose import EMBEDDING_PREFIX, HEAD_PREFIX, model_to_float32
 from .preprocessing import Preprocessing
 from .runtime import model_bytes_read, model_session_create
 from .services import model_version_register
@@ -105,14 +105,17 @@ def model_quantize_int8(
     progress: bool = False,
 ) -> tuple[bytes, int]:
     """A QDQ int8 copy of a float32 model, calibrated (MinMax) on the photos; answers it and the
-    number of photos used. The head's nodes are left in float32."""
+    number of photos used. The pooling of the embedding and the head are left in float32: the
+    maximum over a feature map picks its extremes, where int8 rounding moves it most."""
     parsed = Preprocessing.from_spec(preprocessing)
     if parsed.dtype != "float32":
         raise ValueError("quantize a float32 model (see onnx_compose.model_to_float32)")
     model = onnx.load_model_from_string(model_bytes)
     initializers = {tensor.name for tensor in model.graph.initializer}
     input_name = parsed.input_name or next(v.name for v in model.graph.input if v.name not in initializers)
-    head_nodes = [node.name for node in model.graph.node if node.name.startswith(HEAD_PREFIX)]
+    float_nodes = [
+        node.name for node in model.graph.node if node.name.startswith((HEAD_PREFIX, EMBEDDING_PREFIX))
+    ]
 
     reader = _PhotoReader(
         examples=calibration_examples,
@@ -132,7 +135,7 @@ def model_quantize_int8(
             per_channel=per_channel,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
-            nodes_to_exclude=head_nodes,
+            nodes_to_exclude=float_nodes,
             extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
         )
         if reader.used == 0:

@@ -110,6 +110,7 @@ class Sighting(models.Model):
     )
     uncertain = models.BooleanField(
         default=False,
+        db_default=False,  # rows written by older code during a deploy, or by SQL, are not uncertain
         db_index=True,
         help_text="The classifier could not tell between its best answers: first in the moderation queue"
         " until a person identifies it.",
@@ -152,7 +153,9 @@ class Classification(models.Model):
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="classifications")
     rejected = models.BooleanField(default=False, help_text="The photo is none of the known classes.")
     uncertain = models.BooleanField(
-        default=False, help_text="A known class, but the best answers were too close or too low to name one."
+        default=False,
+        db_default=False,
+        help_text="A known class, but the best answers were too close or too low to name one.",
     )
     top_score = models.FloatField()
     duration_ms = models.FloatField(default=0)

@@ -96,20 +96,20 @@ WITH place AS (
 )
 INSERT INTO sightings_sighting (id, owner_id, photo, photo_sha256, public_photo, exif, location, cell,
     cell_point, location_accuracy_m, observed_at, length_cm, notes, geoprivacy, license, status,
-    failure_reason, species_id, quality_grade, created_at, updated_at, classified_at)
+    failure_reason, species_id, quality_grade, uncertain, created_at, updated_at, classified_at)
 SELECT md5('sighting' || i)::uuid, %(owner)s, 'originals/' || i || '.jpg', md5(i::text) || md5(i::text),
     'photos/' || i || '.jpg', '{}'::jsonb, ST_SetSRID(ST_MakePoint(x, y), 4326),
     ST_MakeEnvelope(west, south, west + 0.2, south + 0.2, 4326),
     ST_SetSRID(ST_MakePoint(west + random() * 0.19999, south + random() * 0.19999), 4326), 10 + (i %% 50),
     timestamptz '2025-01-01' + (i %% 500) * interval '13 hours', (20 + i %% 40)::numeric, '',
     (ARRAY['open', 'obscured', 'private'])[1 + i %% 3], 'cc-by', 'classified', '',
-    CASE WHEN i %% 2 = 0 THEN %(bass)s ELSE %(walleye)s END, 'verified', now(), now(), now()
+    CASE WHEN i %% 2 = 0 THEN %(bass)s ELSE %(walleye)s END, 'verified', false, now(), now(), now()
 FROM place
 """
 INSERT_CLASSIFICATIONS = """
 INSERT INTO sightings_classification
-    (sighting_id, model_version_id, rejected, top_score, duration_ms, created_at)
-SELECT md5('sighting' || i)::uuid, %(version)s, false, 0.9, 5, now()
+    (sighting_id, model_version_id, rejected, uncertain, top_score, duration_ms, created_at)
+SELECT md5('sighting' || i)::uuid, %(version)s, false, false, 0.9, 5, now()
 FROM generate_series(%(start)s, %(stop)s - 1) AS i
 """
 INSERT_PREDICTIONS = """

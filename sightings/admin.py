@@ -244,7 +244,14 @@ class SightingAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return sightings_seen_by(viewer=request.user, queryset=super().get_queryset(request))
+        # The list shows no place and only the top prediction's name (see changelist_view).
+        listing = getattr(request, "_sightings_listing", False)
+        return sightings_seen_by(
+            viewer=request.user,
+            queryset=super().get_queryset(request),
+            places=not listing,
+            prediction_details=not listing,
+        )
 
     def has_add_permission(self, request):
         return False
@@ -304,6 +311,7 @@ class SightingAdmin(admin.ModelAdmin):
         return f"{sighting.top_score:.2f}" + (" (uncertain)" if sighting.uncertain else "")
 
     def changelist_view(self, request, extra_context=None):
+        request._sightings_listing = True  # type: ignore[attr-defined]
         extra_context = {**(extra_context or {}), "may_moderate": self.has_moderate_permission(request)}
         return super().changelist_view(request, extra_context=extra_context)
 

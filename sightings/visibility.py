@@ -23,7 +23,7 @@ no sequence of filtered queries narrows a hidden place below its cell.
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db.models import (
@@ -168,13 +168,20 @@ def _newest_top_prediction() -> QuerySet:
 
 
 def sightings_seen_by(
-    *, viewer: "ViewerLike", queryset: QuerySet | None = None, originals: bool = True
+    *,
+    viewer: "ViewerLike",
+    queryset: QuerySet | None = None,
+    originals: bool = True,
+    places: bool = True,
+    prediction_details: bool = True,
 ) -> QuerySet:
     """`queryset` (default: every sighting) annotated with what `viewer` may see of each row.
 
     Visibility of rows is the caller's business (e.g. `sightings_visible_to`); this decides what
     of each row is shown. All of it is SQL: a page or an export runs a fixed number of queries.
     `originals=False` gives everyone, owners included, the EXIF-free copy (public pages, exports).
+    A list that shows no place (`places=False`) or only the top prediction's name
+    (`prediction_details=False`) leaves those annotations out: what is not annotated cannot be read.
     """
     viewer = Viewer.of(viewer)
     conditions = _Conditions(viewer)
@@ -185,19 +192,24 @@ def sightings_seen_by(
         seen_photo = Case(When(owner_id=viewer.user_id, then=F("photo")), default=F("public_photo"))
     else:
         seen_photo = F("public_photo")
-    return queryset.annotate(
-        seen_place=_place_kind(conditions),
-        seen_latitude=_coordinate("ST_Y", conditions),
-        seen_longitude=_coordinate("ST_X", conditions),
-        seen_photo=seen_photo,
-        top_label=Subquery(top.values("label")[:1]),
-        top_species_id=Subquery(top.values("species_id")[:1]),
-        top_name=Subquery(
-            top.annotate(name=Coalesce("species__scientific_name", "label")).values("name")[:1]
-        ),
-        top_model_version_id=Subquery(top.values("classification__model_version_id")[:1]),
-        top_model_version_name=Subquery(top.values("classification__model_version__name")[:1]),
+    annotations: dict[str, Any] = {"seen_photo": seen_photo}
+    if places:
+        annotations.update(
+            seen_place=_place_kind(conditions),
+            seen_latitude=_coordinate("ST_Y", conditions),
+            seen_longitude=_coordinate("ST_X", conditions),
+        )
+    annotations["top_name"] = Subquery(
+        top.annotate(name=Coalesce("species__scientific_name", "label")).values("name")[:1]
     )
+    if prediction_details:
+        annotations.update(
+            top_label=Subquery(top.values("label")[:1]),
+            top_species_id=Subquery(top.values("species_id")[:1]),
+            top_model_version_id=Subquery(top.values("classification__model_version_id")[:1]),
+            top_model_version_name=Subquery(top.values("classification__model_version__name")[:1]),
+        )
+    return queryset.annotate(**annotations)
 
 
 def sightings_in_area(*, queryset: QuerySet, viewer: "ViewerLike", area: GEOSGeometry) -> QuerySet:

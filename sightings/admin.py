@@ -10,7 +10,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import F, QuerySet
 from django.http import HttpResponseRedirect
@@ -71,10 +71,10 @@ class EstimatedCountPaginator(Paginator):
             top = self.count
         queryset: QuerySet = self.object_list  # type: ignore[assignment]
         if bottom == 0:
-            return self._get_page(queryset[bottom:top], number, self)
+            return Page(queryset[bottom:top], number, self)
         keys = list(queryset.values_list("pk", flat=True)[bottom:top])
         rows = {row.pk: row for row in queryset.order_by().filter(pk__in=keys)}
-        return self._get_page([rows[key] for key in keys if key in rows], number, self)
+        return Page([rows[key] for key in keys if key in rows], number, self)
 
     @cached_property
     def count(self):
@@ -311,7 +311,7 @@ class SightingAdmin(admin.ModelAdmin):
         return f"{sighting.top_score:.2f}" + (" (uncertain)" if sighting.uncertain else "")
 
     def changelist_view(self, request, extra_context=None):
-        request._sightings_listing = True  # type: ignore[attr-defined]
+        request._sightings_listing = True
         extra_context = {**(extra_context or {}), "may_moderate": self.has_moderate_permission(request)}
         return super().changelist_view(request, extra_context=extra_context)
 

@@ -65,10 +65,12 @@ def sighting_latest_classification(*, sighting: Sighting) -> Classification | No
     return classification
 
 
-def sighting_detail(*, sighting: Sighting, viewer: "ViewerLike") -> dict:
-    """Everything a viewer may know of one sighting, as plain data for the API and the pages."""
+def sighting_detail(*, sighting: Sighting, viewer: "ViewerLike", fresh: bool = False) -> dict:
+    """Everything a viewer may know of one sighting, as plain data for the API and the pages.
+
+    `fresh`: the sighting was written by this request, so it has no classification to look up."""
     place = sighting_place(sighting=sighting)
-    classification = sighting_latest_classification(sighting=sighting)
+    classification = None if fresh else sighting_latest_classification(sighting=sighting)
     regulations = sighting_regulations(sighting=sighting)
     predictions = [
         {"species": _species_brief(p.species), "label": p.label, "score": p.score}

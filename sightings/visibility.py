@@ -161,6 +161,15 @@ def _place_kind(conditions: _Conditions) -> Case:
     return Case(*whens, default=Value(SeenPlace.NONE), output_field=CharField())
 
 
+_TOP_PREDICTION_ANNOTATIONS = (
+    "top_name",
+    "top_label",
+    "top_species_id",
+    "top_model_version_id",
+    "top_model_version_name",
+)
+
+
 def _newest_top_prediction() -> QuerySet:
     return Prediction.objects.filter(classification__sighting=OuterRef("pk"), rank=1).order_by(
         "-classification__created_at", "-classification_id"
@@ -210,6 +219,19 @@ def sightings_seen_by(
             top_model_version_name=Subquery(top.values("classification__model_version__name")[:1]),
         )
     return queryset.annotate(**annotations)
+
+
+def sighting_seen_by_owner(*, sighting: Sighting) -> Sighting:
+    """A sighting its owner has just written, annotated as `sightings_seen_by` annotates it for
+    the owner (the exact place, the original photo, no prediction yet), without a query."""
+    located = sighting.location is not None
+    sighting.seen_place = SeenPlace.EXACT if located else SeenPlace.NONE  # type: ignore[attr-defined]
+    sighting.seen_latitude = sighting.location.y if located else None  # type: ignore[attr-defined,union-attr]
+    sighting.seen_longitude = sighting.location.x if located else None  # type: ignore[attr-defined,union-attr]
+    sighting.seen_photo = sighting.photo.name  # type: ignore[attr-defined]
+    for name in _TOP_PREDICTION_ANNOTATIONS:
+        setattr(sighting, name, None)
+    return sighting
 
 
 def sightings_in_area(*, queryset: QuerySet, viewer: "ViewerLike", area: GEOSGeometry) -> QuerySet:

@@ -11,6 +11,7 @@ from ..models import Sighting
 from ..selectors import sighting_detail, sightings_visible_to
 from ..services.identifications import identification_confirm_suggestion, identification_set_species
 from ..services.submission import sighting_submit
+from ..visibility import sighting_seen_by_owner
 from .serializers import (
     IdentificationSerializer,
     IdentifySerializer,
@@ -65,7 +66,11 @@ class SightingViewSet(
         serializer = SubmitSightingSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         sighting = sighting_submit(owner=request.user, **serializer.validated_data)
-        return Response(self.present(self.get_queryset().get(pk=sighting.pk)), status=status.HTTP_201_CREATED)
+        # The owner's own new row: the read model's owner view, no query (see sighting_seen_by_owner).
+        detail = sighting_detail(
+            sighting=sighting_seen_by_owner(sighting=sighting), viewer=request.user, fresh=True
+        )
+        return Response(SightingSerializer(detail).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SightingUpdateSerializer, responses={200: SightingSerializer})
     def partial_update(self, request, *args, **kwargs):

@@ -280,6 +280,13 @@ def sighting_derive_identity(*, sighting: Sighting) -> None:
     _sightings_derive_identity(sightings=[sighting])
 
 
+def sighting_initial_identity(*, sighting: Sighting) -> None:
+    """Species and quality grade of a row not yet written, which has no identification: what
+    `sighting_derive_identity` would give it, without a query."""
+    species, grade = _identity_decide(identifications=[])
+    sighting.species, sighting.quality_grade = species, _grade_with_evidence(sighting=sighting, grade=grade)
+
+
 # --- Internals --------------------------------------------------------------------------------
 
 
@@ -378,14 +385,20 @@ def _sightings_derive_identity(*, sightings: Sequence[Sighting]) -> None:
     changed = []
     for sighting in sightings:
         species, grade = _identity_decide(identifications=by_sighting[sighting.pk])
-        if not sighting.photo or sighting.observed_at is None or sighting.location is None:
-            grade = Sighting.QualityGrade.CASUAL
+        grade = _grade_with_evidence(sighting=sighting, grade=grade)
         species_id = species.pk if species else None
         if (species_id, grade) != (sighting.species_id, sighting.quality_grade):
             sighting.species, sighting.quality_grade, sighting.updated_at = species, grade, now
             changed.append(sighting)
     if changed:
         Sighting.objects.bulk_update(changed, ["species", "quality_grade", "updated_at"], batch_size=500)
+
+
+def _grade_with_evidence(*, sighting: Sighting, grade: Sighting.QualityGrade) -> Sighting.QualityGrade:
+    """Casual, whatever the identifications, without a photo, a time or a place."""
+    if not sighting.photo or sighting.observed_at is None or sighting.location is None:
+        return Sighting.QualityGrade.CASUAL
+    return grade
 
 
 def _identity_decide(

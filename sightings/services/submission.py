@@ -18,7 +18,7 @@ from classifier.imaging import PhotoError, inspect_photo
 
 from ..models import Sighting, original_photo_key
 from ..storage import storage_delete_quietly, storage_save
-from .identifications import sighting_derive_identity
+from .identifications import sighting_initial_identity
 from .remote_photos import photo_download
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def sighting_submit(
     name = storage_save(name=original_photo_key(None, f"photo.{info.extension}"), data=data)
     try:
         with transaction.atomic():
-            sighting = Sighting.objects.create(
+            sighting = Sighting(
                 owner=owner,
                 photo=name,
                 photo_sha256=hashlib.sha256(data).hexdigest(),
@@ -89,7 +89,8 @@ def sighting_submit(
                 geoprivacy=geoprivacy,
                 license=license,
             )
-            sighting_derive_identity(sighting=sighting)
+            sighting_initial_identity(sighting=sighting)
+            sighting.save(force_insert=True)
             transaction.on_commit(lambda: sighting_enqueue_work(sighting_id=sighting.pk))
     except BaseException:
         storage_delete_quietly(name=name)

@@ -191,10 +191,10 @@ def test_storage_outage_answers_503_and_writes_nothing(api, monkeypatch):
 def test_failed_row_write_removes_the_stored_photo(api, monkeypatch):
     from sightings.services import submission
 
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(submission, "sighting_derive_identity", broken)
+    monkeypatch.setattr(submission.Sighting, "save", broken)
     before = stored_photo_count()
     with pytest.raises(RuntimeError):
         submit(api, factories.photo_bytes())
@@ -237,3 +237,29 @@ def test_moderators_read_any_sighting_but_list_only_their_own(api, moderator):
     client = token_client(moderator)
     assert client.get(f"{URL}{sighting_id}/").status_code == 200
     assert client.get(URL).json()["results"] == []
+
+
+def test_the_201_body_is_what_the_owner_then_reads_and_costs_only_the_row(api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        created = submit(api, factories.photo_bytes(), length_cm="31.5", notes="by the pier")
+    assert created.status_code == 201, created.content
+    # The token, the row's insert (inside its savepoint): no read-back, no permission, region or
+    # identification lookups for a row that has none yet.
+    statements = [query["sql"].split()[0].upper() for query in queries.captured_queries]
+    assert statements.count("INSERT") == 1
+    assert statements.count("SELECT") == 1, [query["sql"][:80] for query in queries.captured_queries]
+    body = created.json()
+    read = api.get(f"{URL}{body['id']}/").json()
+    # The photo address is signed with the time, which moves with the clock; both are the original.
+    from sightings.photo_links import photo_name_from_token
+
+    urls = [answer.pop("photo_url") for answer in (body, read)]
+    if all("?" in url for url in urls):  # a presigned S3 address
+        places = {url.split("?")[0] for url in urls}
+    else:  # a signed path of the photo view (filesystem storage)
+        places = {photo_name_from_token(url.rstrip("/").rsplit("/", 1)[-1]) for url in urls}
+    assert len(places) == 1 and "originals/" in str(places.pop())
+    assert body == read

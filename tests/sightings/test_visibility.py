@@ -11,6 +11,7 @@ from sightings.visibility import (
     Viewer,
     sighting_place,
     sighting_regulations,
+    sighting_seen_by_owner,
     sightings_in_area,
     sightings_seen_by,
 )
@@ -179,3 +180,35 @@ def test_a_viewer_is_read_once_from_the_user(moderator, researcher):
     assert not Viewer.of(researcher).sees_true_locations
     assert Viewer.of(AnonymousUser()) == Viewer(user_id=None, sees_true_locations=False, is_moderator=False)
     assert Viewer.of(factories.trusted_researcher()).sees_true_locations
+
+
+ANNOTATIONS = (
+    "seen_place",
+    "seen_latitude",
+    "seen_longitude",
+    "seen_photo",
+    "top_name",
+    "top_label",
+    "top_species_id",
+    "top_model_version_id",
+    "top_model_version_name",
+)
+
+
+@pytest.mark.parametrize("privacy", ["open", "obscured", "private"])
+def test_the_owners_view_of_a_new_row_is_what_the_read_model_answers(angler, privacy):
+    from sightings.services.submission import sighting_submit
+
+    sighting = sighting_submit(
+        owner=angler,
+        photo=factories.photo_bytes(),
+        latitude=41.5,
+        longitude=-81.69,
+        observed_at=factories.aware(2026, 6, 1, 8, 0),
+        geoprivacy=privacy,
+    )
+    queried = seen(angler, sighting)
+    in_memory = sighting_seen_by_owner(sighting=Sighting.objects.get(pk=sighting.pk))
+    assert {name: getattr(in_memory, name) for name in ANNOTATIONS} == {
+        name: getattr(queried, name) for name in ANNOTATIONS
+    }

@@ -34,6 +34,10 @@ def test_without_the_team_data_it_says_what_is_missing_and_installs_nothing(tmp_
 
 
 @pytest.mark.shared
+@pytest.mark.skipif(
+    "postgis" in settings.DATABASES["default"]["ENGINE"],
+    reason="the default model is set up on the embedded default: tested once, on its run (a minute)",
+)
 def test_the_default_model_knows_a_bass_a_reef_fish_and_an_everyday_photo(shared_data, angler):
     call_command("load_demo_data", stdout=io.StringIO())
     started = time.perf_counter()

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             self.stdout.write(message)
             return
         if not options["no_progress"]:
-            self.stdout.write(f"Training the fish model from {data_dir} (once; about a minute on 2 cores)...")
+            self.stdout.write(f"Training the fish model from {data_dir} (once; under a minute on 2 cores)...")
         try:
             installed = fish_model_install(
                 data_dir=data_dir, activate=not options["no_activate"], progress=not options["no_progress"]
@@ -57,5 +57,6 @@ class Command(BaseCommand):
             f" not-a-fish rejected {metrics.get('negative_rejection_rate')},"
             f" fish wrongly rejected {metrics.get('false_rejection_rate')},"
             f" calibration error {calibration.get('validation_ece')}"
-            f" (temperature {calibration.get('temperature')}, threshold {rejection.get('threshold')})."
+            f" (temperature {calibration.get('temperature')},"
+            f" threshold {float(rejection.get('threshold') or 0):.3f})."
         )

@@ -139,9 +139,9 @@ def cross_validate(*, examples, backbone, seed, max_pixels, folds=5):
     import numpy as np
     from sklearn.model_selection import StratifiedGroupKFold
 
-    from classifier.calibration import reliability, softmax, temperature_fit
+    from classifier.calibration import reliability
     from classifier.embeddings import embeddings_get
-    from classifier.training import DEFAULT_C, head_fit, out_of_fold_logits
+    from classifier.training import DEFAULT_C, calibrated_head_fit
 
     embeddings = embeddings_get(backbone=backbone, examples=examples, max_pixels=max_pixels)
     kept = [examples[index] for index in embeddings.indices]
@@ -155,16 +155,8 @@ def cross_validate(*, examples, backbone, seed, max_pixels, folds=5):
     groups_array = np.asarray(groups)
     for train, held in splitter.split(embeddings.vectors, labels, groups):
         vectors = embeddings.vectors
-        head = head_fit(
-            vectors=vectors[train],
-            labels=labels[train],
-            classes=classes,
-            seed=seed,
-            c=DEFAULT_C,
-            negative_label="not_fish",
-        )
-        # Calibrated as training does: a temperature from the training side's out-of-fold logits.
-        inner = out_of_fold_logits(
+        # Fitted and calibrated as training does (a temperature from its out-of-fold logits).
+        head = calibrated_head_fit(
             vectors=vectors[train],
             labels=labels[train],
             groups=groups_array[train],
@@ -172,12 +164,8 @@ def cross_validate(*, examples, backbone, seed, max_pixels, folds=5):
             seed=seed,
             c=DEFAULT_C,
             negative_label="not_fish",
-        )
-        if inner is not None:
-            head = head.tempered(
-                temperature_fit(logits=inner, targets=[classes.index(label) for label in labels[train]])
-            )
-        probabilities = softmax(head.logits(vectors[held]))
+        ).head
+        probabilities = head.probabilities(vectors[held])
         predicted = np.array(classes)[probabilities.argmax(axis=1)]
         accuracies.append(round(float((predicted == labels[held]).mean()), 4))
         eces.append(reliability(probabilities=probabilities, correct=predicted == labels[held])["ece"])

@@ -155,6 +155,59 @@ def out_of_fold_logits(
     return result
 
 
+@dataclass(frozen=True)
+class CalibratedHead:
+    """A head with its temperature folded in, and the out-of-fold logits that fitted it (None, and
+    temperature 1, when some class has too few groups for cross-validation)."""
+
+    head: LinearHead
+    uncalibrated: LinearHead
+    held_logits: np.ndarray | None
+    temperature: float
+
+
+def calibrated_head_fit(
+    *,
+    vectors: np.ndarray,
+    labels: Sequence[str],
+    groups: Sequence[str],
+    classes: Sequence[str],
+    seed: int,
+    c: float = DEFAULT_C,
+    negative_label: str | None = None,
+    negative_weight: float = DEFAULT_NEGATIVE_WEIGHT,
+) -> CalibratedHead:
+    """The head on all of `vectors`, calibrated by the temperature that best fits their out-of-fold
+    logits (grouped k-fold, so no photo scores its own group)."""
+    head = head_fit(
+        vectors=vectors,
+        labels=labels,
+        classes=classes,
+        seed=seed,
+        c=c,
+        negative_label=negative_label,
+        negative_weight=negative_weight,
+    )
+    held_logits = out_of_fold_logits(
+        vectors=vectors,
+        labels=labels,
+        groups=groups,
+        classes=classes,
+        seed=seed,
+        c=c,
+        negative_label=negative_label,
+        negative_weight=negative_weight,
+    )
+    if held_logits is None:
+        return CalibratedHead(head=head, uncalibrated=head, held_logits=None, temperature=1.0)
+    temperature = temperature_fit(
+        logits=held_logits, targets=[list(classes).index(label) for label in labels]
+    )
+    return CalibratedHead(
+        head=head.tempered(temperature), uncalibrated=head, held_logits=held_logits, temperature=temperature
+    )
+
+
 def rejection_threshold_choose(
     *,
     probabilities: np.ndarray,
@@ -240,19 +293,9 @@ def classifier_train(
         labels=labels, groups=groups, seed=seed, validation_fraction=validation_fraction
     )
     vectors = embeddings.vectors
-    head = head_fit(
-        vectors=vectors[train],
-        labels=[labels[i] for i in train],
-        classes=classes,
-        seed=seed,
-        c=c,
-        negative_label=negative_label,
-        negative_weight=negative_weight,
-    )
-
     validation_labels = [labels[i] for i in validation]
     train_labels = [labels[i] for i in train]
-    held_logits = out_of_fold_logits(
+    fitted = calibrated_head_fit(
         vectors=vectors[train],
         labels=train_labels,
         groups=[groups[i] for i in train],
@@ -262,32 +305,24 @@ def classifier_train(
         negative_label=negative_label,
         negative_weight=negative_weight,
     )
-    raw_validation = head.probabilities(vectors[validation])
-    if held_logits is not None:
-        temperature = temperature_fit(
-            logits=held_logits, targets=[classes.index(label) for label in train_labels]
-        )
-        head = head.tempered(temperature)
-        rejection = rejection_threshold_choose(
-            probabilities=softmax(held_logits / temperature),
-            true_labels=train_labels,
-            classes=classes,
-            negative_label=negative_label,
-            false_rejection_rate=false_rejection_rate,
-        )
-        rejection["chosen_on"] = "calibrated out-of-fold scores of the training split"
+    head, temperature = fitted.head, fitted.temperature
+    raw_validation = fitted.uncalibrated.probabilities(vectors[validation])
+    if fitted.held_logits is not None:
+        scores, truths = softmax(fitted.held_logits / temperature), train_labels
+        chosen_on = "calibrated out-of-fold scores of the training split"
         fitted_on = "out-of-fold logits of the training split"
     else:  # too few photos for cross-validation: no calibration, the validation split has to do
-        temperature = 1.0
-        rejection = rejection_threshold_choose(
-            probabilities=raw_validation,
-            true_labels=validation_labels,
-            classes=classes,
-            negative_label=negative_label,
-            false_rejection_rate=false_rejection_rate,
-        )
-        rejection["chosen_on"] = "the validation split"
+        scores, truths = raw_validation, validation_labels
+        chosen_on = "the validation split"
         fitted_on = "not calibrated: fewer groups per class than cross-validation folds"
+    rejection = rejection_threshold_choose(
+        probabilities=scores,
+        true_labels=truths,
+        classes=classes,
+        negative_label=negative_label,
+        false_rejection_rate=false_rejection_rate,
+    )
+    rejection["chosen_on"] = chosen_on
     probabilities = head.probabilities(vectors[validation])
     raw_correct = [
         classes[index] == label

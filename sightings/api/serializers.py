@@ -8,6 +8,20 @@ from ..models import Sighting
 from ..services.submission import LENGTH_CM_MAX, LENGTH_CM_MIN
 
 
+def length_cm_field(**options) -> serializers.DecimalField:
+    """A catch's length as submission and editing accept it (the service's bounds, to the millimetre)."""
+    return serializers.DecimalField(
+        required=False,
+        max_digits=6,
+        decimal_places=1,
+        min_value=LENGTH_CM_MIN,
+        max_value=LENGTH_CM_MAX,
+        coerce_to_string=False,
+        help_text=f"Between {LENGTH_CM_MIN} and {LENGTH_CM_MAX} cm.",
+        **options,
+    )
+
+
 class SubmitSightingSerializer(serializers.Serializer):
     photo = serializers.FileField(required=False, help_text="The photo (JPEG, PNG, WebP or GIF).")
     photo_url = serializers.URLField(
@@ -22,15 +36,7 @@ class SubmitSightingSerializer(serializers.Serializer):
     longitude = serializers.FloatField(required=False, min_value=-180, max_value=180)
     location_accuracy_m = serializers.FloatField(required=False, min_value=0, max_value=1_000_000)
     observed_at = serializers.DateTimeField(required=False, help_text="ISO 8601; from EXIF when absent.")
-    length_cm = serializers.DecimalField(
-        required=False,
-        max_digits=6,
-        decimal_places=1,
-        min_value=LENGTH_CM_MIN,
-        max_value=LENGTH_CM_MAX,
-        coerce_to_string=False,
-        help_text=f"Between {LENGTH_CM_MIN} and {LENGTH_CM_MAX} cm.",
-    )
+    length_cm = length_cm_field()
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     geoprivacy = serializers.ChoiceField(
         choices=Sighting.Geoprivacy.choices, default=Sighting.Geoprivacy.OBSCURED
@@ -50,16 +56,7 @@ class SubmitSightingSerializer(serializers.Serializer):
 
 
 class SightingUpdateSerializer(serializers.ModelSerializer):
-    length_cm = serializers.DecimalField(
-        required=False,
-        allow_null=True,
-        max_digits=6,
-        decimal_places=1,
-        min_value=LENGTH_CM_MIN,
-        max_value=LENGTH_CM_MAX,
-        coerce_to_string=False,
-        help_text=f"Between {LENGTH_CM_MIN} and {LENGTH_CM_MAX} cm.",
-    )
+    length_cm = length_cm_field(allow_null=True)
 
     class Meta:
         model = Sighting

@@ -35,8 +35,11 @@ def storage_save(*, name, data):
 
 
 def storage_read(*, name):
-    with storage_errors(), default_storage.open(name, "rb") as handle:
-        return handle.read()
+    with storage_errors():
+        if hasattr(default_storage, "read_bytes"):  # config.s3_storage.S3Storage: one GetObject
+            return default_storage.read_bytes(name)
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
 
 
 def storage_delete_quietly(*, name):

@@ -36,6 +36,8 @@ class Species(models.Model):
         related_name="synonyms",
         help_text="Set when this taxon was renamed or merged into another.",
     )
+    # Moved on every change (the bulk updates set it too): workers key their label map on it.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["scientific_name"]

@@ -8,7 +8,7 @@ from typing import Literal, cast, overload
 
 from django.contrib.gis.geos import Point
 from django.db import connections, router
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
@@ -96,6 +96,17 @@ def species_by_labels(*, labels: Iterable[str]) -> dict[str, Species | None]:
         )
     }
     return {label: found.get(name) for label, name in names.items()}
+
+
+def species_changes() -> dict[str, Subquery]:
+    """Annotations for another query: `species_count` and `species_changed_at` (the newest change).
+    Together they move whenever a species is added, edited, merged or deleted, which makes them
+    the key of a cached `species_by_labels` answer."""
+    count = Species.objects.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return {
+        "species_count": Subquery(count),
+        "species_changed_at": Subquery(Species.objects.order_by("-updated_at").values("updated_at")[:1]),
+    }
 
 
 def _label_name(label: str) -> str:

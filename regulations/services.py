@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from regulations.models import Authority, Region, Regulation, Season, Species
@@ -60,7 +61,7 @@ def species_import(*, path: Path) -> ImportCounts:
         target = Species.objects.filter(scientific_name=merged_into).first() if merged_into else None
         if merged_into and target is None:
             raise RowError(number, "merged_into", f'unknown species "{merged_into}".')
-        Species.objects.filter(scientific_name=name).update(merged_into=target)
+        Species.objects.filter(scientific_name=name).update(merged_into=target, updated_at=timezone.now())
     return counts
 
 

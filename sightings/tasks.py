@@ -12,7 +12,7 @@ from classifier.selectors import model_version_active
 from .errors import StorageUnavailable
 from .exports.services import export_job_run
 from .models import Sighting
-from .services.classification import sighting_classify
+from .services.classification import sighting_classify, sighting_process
 from .services.maintenance import photos_orphaned_delete
 from .services.public_photos import sighting_publish_photo
 from .services.retraining import sightings_reclassify_queue
@@ -28,6 +28,14 @@ RETRY = {
 }
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, **RETRY)
+def sighting_process_task(sighting_id):
+    """A new sighting's classification and public photo, from one read of the photo."""
+    sighting_process(sighting_id=sighting_id)
+
+
+# The two tasks that did this work before sighting_process_task, kept for messages queued by an
+# older release.
 @shared_task(acks_late=True, reject_on_worker_lost=True, **RETRY)
 def sighting_classify_task(sighting_id):
     classification = sighting_classify(sighting_id=sighting_id)
@@ -56,11 +64,10 @@ def sightings_requeue_stuck():
         .exclude(status=Sighting.Status.FAILED)
         .values_list("pk", flat=True)[:1000]
     )
-    Sighting.objects.filter(pk__in=set(pending) | set(unpublished)).update(updated_at=now)
-    for sighting_id in pending:
-        sighting_classify_task.delay(str(sighting_id))
-    for sighting_id in unpublished:
-        sighting_public_photo_task.delay(str(sighting_id))
+    queued = set(pending) | set(unpublished)
+    Sighting.objects.filter(pk__in=queued).update(updated_at=now)
+    for sighting_id in queued:
+        sighting_process_task.delay(str(sighting_id))
     if pending:
         logger.info("re-queued %d pending sightings", len(pending))
     return len(pending)

@@ -31,6 +31,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_shared)
 
 
+@pytest.fixture(autouse=True)
+def classification_caches():
+    """A rolled-back test may leave a cached version whose primary key the next test reuses."""
+    from sightings.services.classification import classification_caches_clear
+
+    classification_caches_clear()
+    yield
+    classification_caches_clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def s3_bucket():
     """On the services run, the S3-compatible server needs the bucket the settings name."""

@@ -1,24 +1,73 @@
-"""Run the active classifier on a sighting's photo and record what it says, exactly once per version."""
+"""Run the active classifier on a sighting's photo and record what it says, exactly once per version.
 
+A worker reads what it needs in one query: the sighting, which version classifies it (with the
+fields a moderator may edit: rejection threshold and negative label), whether that version answered
+already, and a stamp of the species table. The version's immutable parts (labels, preprocessing,
+file) and the label-to-species map are kept per process, keyed by the version and the stamp, so a
+newly activated version or an edited species is seen by the next task without any message.
+"""
+
+import copy
 import logging
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, JSONField, OuterRef, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from classifier.imaging import PhotoError
 from classifier.inference import ClassificationResult, classify_photo
 from classifier.models import ModelVersion
-from classifier.selectors import model_version_active
-from regulations.selectors import species_by_labels
+from regulations.models import Species
+from regulations.selectors import species_by_labels, species_changes
 
 from ..models import Classification, Identification, Prediction, Sighting
 from ..storage import storage_read
-from .identifications import identification_create
+from .identifications import identification_machine_add
+from .public_photos import public_photo_store
 
 logger = logging.getLogger(__name__)
+
+CACHE_ENTRIES = 8
+
+
+@dataclass(frozen=True)
+class _Work:
+    photo: str
+    public_photo: str
+    model_version: ModelVersion | None
+    classified: bool  # the version has answered for this sighting already
+    species_stamp: tuple[int, datetime | None]
+
+
+def sighting_process(*, sighting_id: UUID | str) -> None:
+    """What a new sighting needs from the worker: its answer from the active version and its public
+    photo, from one read of the row and one read of the photo. Idempotent: done parts are skipped.
+
+    Raises StorageUnavailable on a storage outage so that the task retries.
+    """
+    work = _work_get(sighting_id=sighting_id, model_version=None)
+    if work is None:
+        logger.info("sighting %s no longer exists", sighting_id)
+        return
+    to_classify = work.model_version is not None and not work.classified
+    if not to_classify and work.public_photo:
+        return
+    try:
+        data = storage_read(name=work.photo)
+    except FileNotFoundError:
+        if to_classify:
+            _mark_failed(sighting_id=sighting_id, reason="The photo is missing from storage.")
+        return
+    if to_classify and _classify(sighting_id=sighting_id, work=work, data=data) is None:
+        return  # the photo cannot be read: there is nothing to publish either
+    if not work.public_photo:
+        public_photo_store(sighting_id=sighting_id, data=data)
 
 
 def sighting_classify(
@@ -30,23 +79,104 @@ def sighting_classify(
     StorageUnavailable on a storage outage so that the task retries; an unreadable photo marks
     the sighting failed with the reason.
     """
-    sighting = Sighting.objects.filter(pk=sighting_id).first()
-    if sighting is None:
+    work = _work_get(sighting_id=sighting_id, model_version=model_version)
+    if work is None:
         logger.info("sighting %s no longer exists", sighting_id)
         return None
-    model_version = model_version or model_version_active()
-    if model_version is None:
+    if work.model_version is None:
         logger.info("no active model version: sighting %s waits for a moderator", sighting_id)
         return None
-    existing = Classification.objects.filter(sighting=sighting, model_version=model_version).first()
-    if existing is not None:
-        return existing
-
+    if work.classified:
+        answered = Classification.objects.filter(sighting_id=sighting_id, model_version=work.model_version)
+        return answered.first()
     try:
-        data = storage_read(name=sighting.photo.name)
+        data = storage_read(name=work.photo)
     except FileNotFoundError:
-        _mark_failed(sighting=sighting, reason="The photo is missing from storage.")
+        _mark_failed(sighting_id=sighting_id, reason="The photo is missing from storage.")
         return None
+    return _classify(sighting_id=sighting_id, work=work, data=data)
+
+
+def classification_caches_clear() -> None:
+    """Forget this process's model versions and label maps (tests)."""
+    _versions.clear()
+    _label_maps.clear()
+
+
+# --- Reading the work -------------------------------------------------------------------------
+
+_versions: dict[tuple[int, str], ModelVersion] = {}
+_label_maps: dict[tuple[int, tuple[int, datetime | None]], dict[str, Species | None]] = {}
+
+
+def _work_get(*, sighting_id: UUID | str, model_version: ModelVersion | None) -> _Work | None:
+    wanted = {"pk": model_version.pk} if model_version else {"is_active": True}
+    versions = ModelVersion.objects.filter(**wanted)
+    version = versions.annotate(
+        fields=JSONObject(
+            pk="pk",
+            sha256="sha256",
+            rejection_threshold="rejection_threshold",
+            negative_label="negative_label",
+        )
+    ).values("fields")[:1]
+    answered = Classification.objects.filter(sighting=OuterRef("pk"))
+    answered = (
+        answered.filter(model_version_id=model_version.pk)
+        if model_version
+        else answered.filter(model_version__is_active=True)
+    )
+    row = (
+        Sighting.objects.filter(pk=sighting_id)
+        .annotate(
+            version=Subquery(version, output_field=JSONField()),
+            classified=Exists(answered),
+            **species_changes(),
+        )
+        .values("photo", "public_photo", "version", "classified", "species_count", "species_changed_at")
+        .first()
+    )
+    if row is None:
+        return None
+    return _Work(
+        photo=row["photo"],
+        public_photo=row["public_photo"],
+        model_version=_version_get(fields=row["version"]) if row["version"] else None,
+        classified=row["classified"],
+        species_stamp=(row["species_count"], row["species_changed_at"]),
+    )
+
+
+def _version_get(*, fields: dict) -> ModelVersion:
+    """This process's copy of a version, with the editable fields as the database has them now."""
+    key = (fields["pk"], fields["sha256"])
+    cached = _versions.get(key)
+    if cached is None:
+        if len(_versions) >= CACHE_ENTRIES:
+            _versions.clear()
+        cached = _versions[key] = ModelVersion.objects.get(pk=fields["pk"])
+    version = copy.copy(cached)
+    version.rejection_threshold = fields["rejection_threshold"]
+    version.negative_label = fields["negative_label"]
+    return version
+
+
+def _species_by_label(*, work: _Work, model_version: ModelVersion) -> dict[str, Species | None]:
+    key = (model_version.pk, work.species_stamp)
+    found = _label_maps.get(key)
+    if found is None:
+        if len(_label_maps) >= CACHE_ENTRIES:
+            _label_maps.clear()
+        found = _label_maps[key] = species_by_labels(labels=model_version.labels)
+    return found
+
+
+# --- Classifying and recording ----------------------------------------------------------------
+
+
+def _classify(*, sighting_id: UUID | str, work: _Work, data: bytes) -> Classification | None:
+    model_version = work.model_version
+    assert model_version is not None
     started = time.perf_counter()
     try:
         result = classify_photo(
@@ -56,18 +186,41 @@ def sighting_classify(
             max_pixels=settings.PHOTO_MAX_PIXELS,
         )
     except PhotoError as error:
-        _mark_failed(sighting=sighting, reason=f"The photo cannot be read: {error}")
+        _mark_failed(sighting_id=sighting_id, reason=f"The photo cannot be read: {error}")
         return None
     duration_ms = (time.perf_counter() - started) * 1000
-    return _record(sighting=sighting, model_version=model_version, result=result, duration_ms=duration_ms)
+    return _record(
+        sighting_id=sighting_id,
+        model_version=model_version,
+        result=result,
+        duration_ms=duration_ms,
+        species_by_label=_species_by_label(work=work, model_version=model_version),
+    )
 
 
 def _record(
-    *, sighting: Sighting, model_version: ModelVersion, result: ClassificationResult, duration_ms: float
-) -> Classification:
-    species_by_label = species_by_labels(labels=[score.label for score in result.scores])
+    *,
+    sighting_id: UUID | str,
+    model_version: ModelVersion,
+    result: ClassificationResult,
+    duration_ms: float,
+    species_by_label: dict[str, Species | None],
+) -> Classification | None:
+    """Write the answer in one transaction: lock, classification, predictions, identification, row."""
+    current = Identification.objects.filter(sighting=OuterRef("pk"), is_current=True)
     try:
         with transaction.atomic():
+            sighting = (
+                Sighting.objects.select_for_update()
+                .annotate(
+                    has_identifications=Exists(current),
+                    identified_by_a_person=Exists(current.filter(user__isnull=False)),
+                )
+                .filter(pk=sighting_id)
+                .first()
+            )
+            if sighting is None:
+                return None
             classification = Classification.objects.create(
                 sighting=sighting,
                 model_version=model_version,
@@ -81,38 +234,46 @@ def _record(
                     classification=classification,
                     rank=rank,
                     label=score.label,
-                    species=species_by_label[score.label],
+                    species=species_by_label.get(score.label),
                     score=score.score,
                 )
                 for rank, score in enumerate(result.scores, start=1)
             )
-            status = Sighting.Status.REJECTED if result.rejected else Sighting.Status.CLASSIFIED
-            Sighting.objects.filter(pk=sighting.pk).update(
-                status=status,
-                failure_reason="",
-                classified_at=timezone.now(),
-                top_score=result.top_score,
-                uncertain=result.uncertain and not _identified_by_a_person(sighting=sighting),
-            )
             top_species = species_by_label.get(result.scores[0].label) if result.scores else None
             # An uncertain answer names no species: the angler and the moderators choose.
             if not result.rejected and not result.uncertain and top_species is not None:
-                identification_create(
+                identification_machine_add(
                     sighting=sighting,
                     species=top_species,
-                    source=Identification.Source.MACHINE,
                     model_version=model_version,
+                    has_identifications=sighting.has_identifications,
                 )
+            sighting.status = Sighting.Status.REJECTED if result.rejected else Sighting.Status.CLASSIFIED
+            sighting.failure_reason = ""
+            sighting.classified_at = timezone.now()
+            sighting.top_score = result.top_score
+            sighting.uncertain = result.uncertain and not sighting.identified_by_a_person
+            sighting.save(
+                update_fields=[
+                    "status",
+                    "failure_reason",
+                    "classified_at",
+                    "top_score",
+                    "uncertain",
+                    "species",
+                    "quality_grade",
+                    "updated_at",
+                ]
+            )
     except IntegrityError:
         # A duplicate delivery won the race and recorded this version's answer first.
-        return Classification.objects.get(sighting=sighting, model_version=model_version)
+        existing = Classification.objects.filter(sighting_id=sighting_id, model_version=model_version).first()
+        if existing is None:
+            raise
+        return existing
     return classification
 
 
-def _identified_by_a_person(*, sighting: Sighting) -> bool:
-    return Identification.objects.filter(sighting=sighting, user__isnull=False).exists()
-
-
-def _mark_failed(*, sighting: Sighting, reason: str) -> None:
-    logger.warning("sighting %s failed: %s", sighting.pk, reason)
-    Sighting.objects.filter(pk=sighting.pk).update(status=Sighting.Status.FAILED, failure_reason=reason[:500])
+def _mark_failed(*, sighting_id: UUID | str, reason: str) -> None:
+    logger.warning("sighting %s failed: %s", sighting_id, reason)
+    Sighting.objects.filter(pk=sighting_id).update(status=Sighting.Status.FAILED, failure_reason=reason[:500])

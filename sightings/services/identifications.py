@@ -137,6 +137,35 @@ def identification_create(
     return identification
 
 
+def identification_machine_add(
+    *, sighting: Sighting, species: Species, model_version: ModelVersion, has_identifications: bool
+) -> Identification:
+    """The classifier's identification of a sighting the caller has locked (inside its transaction).
+
+    Sets the sighting's species and quality grade on the instance without saving them: the caller
+    writes them with the rest of its update. A sighting without any current identification (a new
+    catch) needs no read of its history; one with identifications takes the full path.
+    """
+    if has_identifications:
+        [identification] = _identifications_append(
+            entries=[(sighting, species.pk, Identification.Source.MACHINE, model_version.pk)],
+            user=None,
+            from_suggestion=False,
+            comment="",
+        )
+        return identification
+    identification = Identification.objects.create(
+        sighting=sighting,
+        species=species,
+        previous_species_id=sighting.species_id,
+        source=Identification.Source.MACHINE,
+        model_version=model_version,
+    )
+    decided, grade = _identity_decide(identifications=[identification])
+    sighting.species, sighting.quality_grade = decided, _grade_with_evidence(sighting=sighting, grade=grade)
+    return identification
+
+
 @transaction.atomic
 def identification_set_species(
     *, sighting: Sighting, species: Species, user: User | AnonymousUser, comment: str = ""
@@ -241,7 +270,7 @@ def species_merge(*, source: Species, target: Species, user: User) -> int:
         raise ValidationError(f"{target} was itself merged into another species: merge into that one.")
 
     taxa = [source.pk, *Species.objects.filter(merged_into=source).values_list("pk", flat=True)]
-    Species.objects.filter(pk__in=taxa).update(merged_into=target)
+    Species.objects.filter(pk__in=taxa).update(merged_into=target, updated_at=timezone.now())
     source.merged_into = target
 
     affected_ids = (

@@ -10,18 +10,25 @@ from ..models import Sighting, public_photo_key
 from ..storage import storage_delete_quietly, storage_read, storage_save
 
 
-def sighting_publish_photo(*, sighting_id: UUID | str) -> Sighting | None:
+def sighting_publish_photo(*, sighting_id: UUID | str) -> None:
     """Write the EXIF-free, oriented copy of a sighting's photo that others may see."""
-    sighting = Sighting.objects.filter(pk=sighting_id).first()
-    if sighting is None or sighting.public_photo:
-        return sighting
+    row = Sighting.objects.filter(pk=sighting_id).values("photo", "public_photo").first()
+    if row is None or row["public_photo"]:
+        return
     try:
-        data = storage_read(name=sighting.photo.name)
+        data = storage_read(name=row["photo"])
+    except FileNotFoundError:
+        return
+    public_photo_store(sighting_id=sighting_id, data=data)
+
+
+def public_photo_store(*, sighting_id: UUID | str, data: bytes) -> None:
+    """Store the public copy made from the original's bytes, unless the sighting has one already."""
+    try:
         jpeg = public_jpeg(data, max_pixels=settings.PHOTO_MAX_PIXELS)
-    except (PhotoError, FileNotFoundError):
-        return sighting
-    name = storage_save(name=public_photo_key(sighting, "photo.jpg"), data=jpeg)
-    updated = Sighting.objects.filter(pk=sighting.pk, public_photo="").update(public_photo=name)
+    except PhotoError:
+        return
+    name = storage_save(name=public_photo_key(None, "photo.jpg"), data=jpeg)
+    updated = Sighting.objects.filter(pk=sighting_id, public_photo="").update(public_photo=name)
     if not updated:
         storage_delete_quietly(name=name)
-    return sighting

@@ -99,16 +99,15 @@ def sighting_submit(
 
 
 def sighting_enqueue_work(*, sighting_id: UUID) -> None:
-    """Queue classification and the public photo copy.
+    """Queue classification and the public photo copy (one task).
 
     A broker outage is logged rather than raised: the row is already committed as pending, and
     the periodic re-queue job queues it again once the broker is back.
     """
-    from ..tasks import sighting_classify_task, sighting_public_photo_task
+    from ..tasks import sighting_process_task
 
     try:
-        for task in (sighting_classify_task, sighting_public_photo_task):
-            task.apply_async(args=[str(sighting_id)], retry=False)
+        sighting_process_task.apply_async(args=[str(sighting_id)], retry=False)
     except Exception:
         logger.warning("could not queue work for %s; the re-queue job will", sighting_id, exc_info=True)
 

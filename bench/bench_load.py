@@ -107,12 +107,14 @@ def report(label, latencies, statuses, seconds):
 
 
 def settle(ids, *, timeout):
-    """Wait until no accepted sighting is pending; answer the outcome counts and the seconds it took."""
+    """Wait until no accepted sighting is pending; answer the outcome counts, the seconds it took and
+    how many were pending when the wait began."""
     from django.db.models import Count
 
     from sightings.models import Classification, Sighting
 
     started = time.monotonic()
+    left = Sighting.objects.filter(pk__in=ids, status=Sighting.Status.PENDING).count()
     while time.monotonic() - started < timeout:
         if not Sighting.objects.filter(pk__in=ids, status=Sighting.Status.PENDING).exists():
             break
@@ -129,7 +131,7 @@ def settle(ids, *, timeout):
         .count()
     )
     silent_failures = rows.filter(status=Sighting.Status.FAILED, failure_reason="").count()
-    return outcome, missing, duplicates, multi, silent_failures, time.monotonic() - started
+    return outcome, missing, duplicates, multi, silent_failures, time.monotonic() - started, left
 
 
 def start_s3_server():
@@ -152,6 +154,7 @@ def main():
     parser.add_argument("--baseline", type=int, default=None, help="requests to the store-only view")
     parser.add_argument("--database", default="catchlog_load")
     parser.add_argument("--settle-timeout", type=int, default=1800)
+    parser.add_argument("--worker-processes", type=int, default=1, help="Celery worker processes")
     args = parser.parse_args()
 
     s3, endpoint = start_s3_server()
@@ -213,6 +216,7 @@ def main():
     stack = Stack(
         database_name=args.database,
         web_workers=3,
+        celery_concurrency=args.worker_processes,
         extra_env={
             "DJANGO_ROOT_URLCONF": "bench.load_urls",
             "SIGHTING_PENDING_REQUEUE_AFTER_SECONDS": "120",
@@ -221,7 +225,8 @@ def main():
     try:
         stack.start(beat=True)
         print(
-            f"stack: gunicorn 3 workers x 4 threads, 1 Celery worker, Redis, PostGIS, moto S3; "
+            f"stack: gunicorn 3 workers x 4 threads, {args.worker_processes} Celery worker process(es), "
+            "Redis, PostGIS, moto S3; "
             f"{args.clients} clients; photo {len(photo) // 1024} KB; cores {os.cpu_count()}"
         )
         e2e = light_load_latency(url=f"{stack.base_url}/api/v1/sightings/", token=token, photo=photo)
@@ -247,9 +252,11 @@ def main():
             photo=photo,
         )
         server_errors = report("submission API", latencies, statuses, seconds)
-        outcome, missing, duplicates, multi, silent, waited = settle(ids, timeout=args.settle_timeout)
+        outcome, missing, duplicates, multi, silent, waited, left = settle(ids, timeout=args.settle_timeout)
         print(
-            f"after the run: {dict(outcome)}; settled {waited:.0f} s after the last request; "
+            f"after the run: {dict(outcome)}; {left} were pending at the last request and settled"
+            f" {waited:.0f} s later ({left / max(waited, 1e-9):.1f}/s); first request to last"
+            f" classified {seconds + waited:.0f} s, {(seconds + waited) / seconds:.2f}x the API's time; "
             f"missing {missing}, duplicate ids {duplicates}, sightings classified twice {multi}, "
             f"failed without a reason {silent}"
         )

@@ -20,6 +20,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -106,9 +107,24 @@ def report(label, latencies, statuses, seconds):
     return server_errors
 
 
+class Settled(NamedTuple):
+    outcome: Counter
+    missing: int
+    duplicates: int
+    classified_twice: int
+    silent_failures: int
+    seconds: float
+    pending_at_start: int
+
+    @property
+    def sound(self):
+        """Nothing lost, doubled, left pending or failed without a reason."""
+        problems = (self.missing, self.duplicates, self.classified_twice, self.silent_failures)
+        return problems == (0, 0, 0, 0) and self.outcome.get("pending", 0) == 0
+
+
 def settle(ids, *, timeout):
-    """Wait until no accepted sighting is pending; answer the outcome counts, the seconds it took and
-    how many were pending when the wait began."""
+    """Wait until no accepted sighting is pending, then count what became of them."""
     from django.db.models import Count
 
     from sightings.models import Classification, Sighting
@@ -131,7 +147,7 @@ def settle(ids, *, timeout):
         .count()
     )
     silent_failures = rows.filter(status=Sighting.Status.FAILED, failure_reason="").count()
-    return outcome, missing, duplicates, multi, silent_failures, time.monotonic() - started, left
+    return Settled(outcome, missing, duplicates, multi, silent_failures, time.monotonic() - started, left)
 
 
 def start_s3_server():
@@ -252,16 +268,16 @@ def main():
             photo=photo,
         )
         server_errors = report("submission API", latencies, statuses, seconds)
-        outcome, missing, duplicates, multi, silent, waited, left = settle(ids, timeout=args.settle_timeout)
+        settled = settle(ids, timeout=args.settle_timeout)
+        waited, left = settled.seconds, settled.pending_at_start
         print(
-            f"after the run: {dict(outcome)}; {left} were pending at the last request and settled"
+            f"after the run: {dict(settled.outcome)}; {left} were pending at the last request and settled"
             f" {waited:.0f} s later ({left / max(waited, 1e-9):.1f}/s); first request to last"
             f" classified {seconds + waited:.0f} s, {(seconds + waited) / seconds:.2f}x the API's time; "
-            f"missing {missing}, duplicate ids {duplicates}, sightings classified twice {multi}, "
-            f"failed without a reason {silent}"
+            f"missing {settled.missing}, duplicate ids {settled.duplicates}, sightings classified twice "
+            f"{settled.classified_twice}, failed without a reason {settled.silent_failures}"
         )
-        healthy = server_errors == 0 and not missing and not duplicates and not multi and not silent
-        healthy = healthy and outcome.get("pending", 0) == 0
+        healthy = server_errors == 0 and settled.sound
         print("RESULT:", "OK" if healthy else "PROBLEMS")
         return 0 if healthy else 1
     finally:

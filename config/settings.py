@@ -150,7 +150,7 @@ AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=None)
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default=None)
 if AWS_STORAGE_BUCKET_NAME:
     DEFAULT_STORAGE = {
-        "BACKEND": "config.s3_storage.S3Storage",
+        "BACKEND": "sightings.s3_storage.S3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": AWS_S3_ENDPOINT_URL,

@@ -36,7 +36,7 @@ def storage_save(*, name, data):
 
 def storage_read(*, name):
     with storage_errors():
-        if hasattr(default_storage, "read_bytes"):  # config.s3_storage.S3Storage: one GetObject
+        if hasattr(default_storage, "read_bytes"):  # sightings.s3_storage.S3Storage: one GetObject
             return default_storage.read_bytes(name)
         with default_storage.open(name, "rb") as handle:
             return handle.read()

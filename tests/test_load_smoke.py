@@ -19,6 +19,7 @@ def test_concurrent_submissions_all_end_classified_once(stack):
     )
     assert statuses == {201: 40}, statuses
     assert len(latencies) == 40 and seconds > 0
-    outcome, missing, duplicates, classified_twice, silent_failures, _ = settle(ids, timeout=120)
-    assert (missing, duplicates, classified_twice, silent_failures) == (0, 0, 0, 0)
-    assert outcome == {"classified": 40}
+    settled = settle(ids, timeout=120)
+    problems = (settled.missing, settled.duplicates, settled.classified_twice, settled.silent_failures)
+    assert problems == (0, 0, 0, 0)
+    assert settled.outcome == {"classified": 40}

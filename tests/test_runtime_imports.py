@@ -98,4 +98,4 @@ def test_web_and_worker_import_without_the_training_packages():
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-4000:]
-    assert "sightings.tasks.sighting_classify_task" in result.stdout
+    assert "sightings.tasks.sighting_process_task" in result.stdout

@@ -72,7 +72,7 @@ def test_production_reads_database_broker_and_s3_from_the_environment():
     values = json.loads(result.stdout)
     assert values["engine"] == "django.contrib.gis.db.backends.postgis"
     assert values["db_name"] == "catchlog"
-    assert values["storage"] == "config.s3_storage.S3Storage"
+    assert values["storage"] == "sightings.s3_storage.S3Storage"
     options = values["storage_options"]
     assert options["bucket_name"] == "catch-photos"
     assert options["endpoint_url"] == "https://s3.example.org"

@@ -42,7 +42,7 @@ def test_settings_use_the_real_services():
     from django.db import connection
 
     assert connection.vendor == "postgresql" and "postgis" in connection.settings_dict["ENGINE"]
-    assert settings.STORAGES["default"]["BACKEND"] == "config.s3_storage.S3Storage"
+    assert settings.STORAGES["default"]["BACKEND"] == "sightings.s3_storage.S3Storage"
     assert celery_app.conf.task_always_eager is False
 
 

@@ -5,7 +5,7 @@ import pytest
 from django.core.files.base import ContentFile
 from moto import mock_aws
 
-from config.s3_storage import S3Storage
+from sightings.s3_storage import S3Storage
 
 
 @pytest.fixture
@@ -13,6 +13,7 @@ def storage():
     with mock_aws():
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="photos")
         storage = S3Storage(
+            endpoint_url=None,  # moto's in-process mock, whatever the suite's S3 server is
             bucket_name="photos",
             region_name="us-east-1",
             access_key="k",

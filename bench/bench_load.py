@@ -5,7 +5,8 @@ S3-compatible server. It reports requests/s, p50/p95/p99 latency and errors, the
 accepted submission to end classified, rejected or failed (with a reason) and checks that none is
 lost or duplicated. The same run measures a minimal Django view that only stores the upload.
 
-Run: .venv/bin/python bench/bench_load.py [--submissions 5000] [--clients 50]
+Run: .venv/bin/python bench/bench_load.py [--submissions 5000] [--clients 50] [--worker-processes N]
+         [--worker-after-api]
 It creates (and empties) the database catchlog_load on 127.0.0.1:5432 and stops by itself.
 """
 
@@ -171,6 +172,12 @@ def main():
     parser.add_argument("--database", default="catchlog_load")
     parser.add_argument("--settle-timeout", type=int, default=1800)
     parser.add_argument("--worker-processes", type=int, default=1, help="Celery worker processes")
+    parser.add_argument(
+        "--worker-after-api",
+        action="store_true",
+        help="stop the worker while the API is driven and start it after the last request: the API's"
+        " own rate on the machine (as with workers on other hosts), then the worker's from a full queue",
+    )
     args = parser.parse_args()
 
     s3, endpoint = start_s3_server()
@@ -240,9 +247,10 @@ def main():
     )
     try:
         stack.start(beat=True)
+        paused = " (stopped while the API is driven)" if args.worker_after_api else ""
         print(
-            f"stack: gunicorn 3 workers x 4 threads, {args.worker_processes} Celery worker process(es), "
-            "Redis, PostGIS, moto S3; "
+            f"stack: gunicorn 3 workers x 4 threads, {args.worker_processes} Celery worker process(es)"
+            f"{paused}, Redis, PostGIS, moto S3; "
             f"{args.clients} clients; photo {len(photo) // 1024} KB; cores {os.cpu_count()}"
         )
         e2e = light_load_latency(url=f"{stack.base_url}/api/v1/sightings/", token=token, photo=photo)
@@ -260,6 +268,8 @@ def main():
             photo=photo,
         )
         report("store-only view", latencies, statuses, seconds)
+        if args.worker_after_api:
+            stack.worker.stop()
         latencies, statuses, ids, seconds = drive(
             url=f"{stack.base_url}/api/v1/sightings/",
             token=token,
@@ -268,6 +278,8 @@ def main():
             photo=photo,
         )
         server_errors = report("submission API", latencies, statuses, seconds)
+        if args.worker_after_api:
+            stack.start_worker()
         settled = settle(ids, timeout=args.settle_timeout)
         waited, left = settled.seconds, settled.pending_at_start
         print(

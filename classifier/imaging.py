@@ -127,7 +127,9 @@ def public_jpeg(data: bytes, *, max_side: int = 2048, max_pixels: int, quality: 
     # A fresh image carries no info dictionary, so nothing from the upload can be written back.
     clean = Image.frombytes("RGB", image.size, image.tobytes())
     out = io.BytesIO()
-    clean.save(out, format="JPEG", quality=quality, optimize=True, progressive=True)
+    # Baseline with optimized tables: a progressive file is about 6% smaller but takes twice as
+    # long to encode, on every sighting in the worker.
+    clean.save(out, format="JPEG", quality=quality, optimize=True)
     return out.getvalue()
 
 

@@ -260,6 +260,9 @@ class Stack:
 
     def restart_worker(self):
         self.worker.stop()
+        self.start_worker()
+
+    def start_worker(self):
         self.worker = self._worker(self.concurrency)
         self.worker.start()
 

@@ -264,6 +264,11 @@ class TestPublicJpeg:
         image = Image.open(io.BytesIO(public_jpeg(data, max_side=600, max_pixels=MAX_PIXELS)))
         assert image.size == (200, 600)
 
+    def test_a_phone_photo_decodes_at_half_scale_and_keeps_most_of_max_side(self):
+        data = solid(size=(4000, 3000), fmt="JPEG")
+        image = Image.open(io.BytesIO(public_jpeg(data, max_side=2048, max_pixels=MAX_PIXELS)))
+        assert image.size == (2000, 1500)
+
     def test_a_small_transparent_png_keeps_its_size(self):
         data = solid(size=(30, 10), mode="RGBA", color=(0, 0, 0, 0))
         image = Image.open(io.BytesIO(public_jpeg(data, max_pixels=MAX_PIXELS)))

@@ -66,6 +66,7 @@ def fixtures():
     from django.contrib.auth.models import Group, Permission, User
 
     from classifier.models import ModelVersion
+    from projects.selectors import project_default
     from regulations.models import Species
     from sightings import roles
 
@@ -78,6 +79,7 @@ def fixtures():
         Species.objects.create(scientific_name="Sander vitreus", common_name="Walleye"),
     ]
     version = ModelVersion.objects.create(
+        project=project_default(),
         name="bench model",
         onnx_file="models/bench.onnx",
         sha256="0" * 64,
@@ -94,11 +96,11 @@ WITH place AS (
     FROM (SELECT i, -84 + random() * 4 AS x, 38 + random() * 4 AS y
           FROM generate_series(%(start)s, %(stop)s - 1) AS i) AS raw
 )
-INSERT INTO sightings_sighting (id, owner_id, photo, photo_sha256, public_photo, exif, location, cell,
-    cell_point, location_accuracy_m, observed_at, length_cm, notes, geoprivacy, license, status,
+INSERT INTO sightings_sighting (id, owner_id, project_id, photo, photo_sha256, public_photo, exif, location,
+    cell, cell_point, location_accuracy_m, observed_at, length_cm, notes, geoprivacy, license, status,
     failure_reason, species_id, quality_grade, uncertain, created_at, updated_at, classified_at)
-SELECT md5('sighting' || i)::uuid, %(owner)s, 'originals/' || i || '.jpg', md5(i::text) || md5(i::text),
-    'photos/' || i || '.jpg', '{}'::jsonb, ST_SetSRID(ST_MakePoint(x, y), 4326),
+SELECT md5('sighting' || i)::uuid, %(owner)s, %(project)s, 'originals/' || i || '.jpg',
+    md5(i::text) || md5(i::text), 'photos/' || i || '.jpg', '{}'::jsonb, ST_SetSRID(ST_MakePoint(x, y), 4326),
     ST_MakeEnvelope(west, south, west + 0.2, south + 0.2, 4326),
     ST_SetSRID(ST_MakePoint(west + random() * 0.19999, south + random() * 0.19999), 4326), 10 + (i %% 50),
     timestamptz '2025-01-01' + (i %% 500) * interval '13 hours', (20 + i %% 40)::numeric, '',
@@ -128,6 +130,7 @@ def grow(*, start, stop, owner, species, version):
     if connection.vendor == "postgresql":
         params = {
             "owner": owner.pk,
+            "project": version.project_id,
             "bass": species[0].pk,
             "walleye": species[1].pk,
             "version": version.pk,
@@ -147,6 +150,7 @@ def grow(*, start, stop, owner, species, version):
         sightings = [
             Sighting(
                 owner=owner,
+                project_id=version.project_id,
                 photo=f"originals/{i}.jpg",
                 photo_sha256="0" * 64,
                 public_photo=f"photos/{i}.jpg",

@@ -39,6 +39,7 @@ def data_create(count, rng):
     from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 
     from classifier.models import ModelVersion
+    from projects.selectors import project_default
     from regulations.models import Region, Species
     from sightings import roles
     from sightings.models import Classification, Identification, Prediction, Sighting
@@ -50,7 +51,12 @@ def data_create(count, rng):
         Species(scientific_name=f"Benchus species{n}", common_name=f"bench fish {n}") for n in range(200)
     )
     model_version = ModelVersion.objects.create(
-        name="bench model", onnx_file="models/bench.onnx", sha256="0" * 64, labels=[], preprocessing={}
+        project=project_default(),
+        name="bench model",
+        onnx_file="models/bench.onnx",
+        sha256="0" * 64,
+        labels=[],
+        preprocessing={},
     )
     region = Region.objects.create(
         code="bench-lake",
@@ -70,6 +76,7 @@ def data_create(count, rng):
             sighting = Sighting(
                 id=uuid.uuid4(),
                 owner=rng.choice(owners),
+                project_id=model_version.project_id,
                 photo="originals/bench.jpg",
                 public_photo="photos/bench.jpg",
                 photo_sha256=uuid.uuid4().hex * 2,

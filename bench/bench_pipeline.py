@@ -92,6 +92,7 @@ def measure(label, photos, model_version, owner):
     from PIL import Image
 
     from classifier.runtime import model_session_get
+    from projects.selectors import project_default
     from sightings.models import Sighting
     from sightings.services.classification import sighting_classify, sighting_process
     from sightings.storage import storage_save
@@ -127,7 +128,10 @@ def measure(label, photos, model_version, owner):
     def through(function):
         sightings = [
             Sighting.objects.create(
-                owner=owner, photo=storage_save(name="originals/bench.jpg", data=data), photo_sha256="-"
+                owner=owner,
+                project=project_default(),
+                photo=storage_save(name="originals/bench.jpg", data=data),
+                photo_sha256="-",
             )
             for data in photos
         ]

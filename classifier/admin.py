@@ -10,14 +10,16 @@ from .services import model_version_activate
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ("name", "source", "is_active", "created_at", "top1_accuracy")
-    list_filter = ("source", "is_active")
+    list_display = ("name", "project", "source", "is_active", "created_at", "top1_accuracy")
+    list_filter = ("project", "source", "is_active")
+    list_select_related = ("project",)
     search_fields = ("name", "sha256")
     readonly_fields = (
         "onnx_file",
         "sha256",
         "labels",
         "preprocessing",
+        "project",
         "is_active",
         "source",
         "parent",
@@ -30,6 +32,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     )
     fields = (
         "name",
+        "project",
         "is_active",
         "source",
         "onnx_file",
@@ -188,7 +191,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one model version to make active.", messages.ERROR)
             return
         model_version = model_version_activate(model_version=queryset.get())
-        self.message_user(request, f"{model_version} is now the active model version.", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"{model_version} is now the active model version of {model_version.project}.",
+            messages.SUCCESS,
+        )
 
 
 def _share(value):

@@ -17,6 +17,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import Q
 
+from projects.selectors import project_default
+
 from .datasets import Example, groups_manifest_read, image_folder_examples
 from .demo_model import DEMO_FILE_NAME, DEMO_SHA256
 from .embeddings import backbone_from_version
@@ -105,8 +107,11 @@ def fish_model_install(*, data_dir: Path, activate: bool = True, progress: bool 
     if missing:
         raise ValueError(f"the team data lacks {', '.join(missing)}")
     fingerprint = fish_model_fingerprint(data_dir=data_dir)
+    project = project_default()
     version = (
-        ModelVersion.objects.filter(training_data__fingerprint=fingerprint).order_by("-created_at").first()
+        ModelVersion.objects.filter(project=project, training_data__fingerprint=fingerprint)
+        .order_by("-created_at")
+        .first()
     )
     trained_now = version is None
     if version is None:
@@ -135,7 +140,7 @@ def _another_trained_model_active(*, version: ModelVersion) -> bool:
     """An operator's own choice (any active version but the ImageNet demo or an earlier fish model)
     is left alone."""
     return (
-        ModelVersion.objects.filter(is_active=True)
+        ModelVersion.objects.filter(project_id=version.project_id, is_active=True)
         .exclude(
             Q(pk=version.pk) | Q(source=ModelVersion.Source.DEMO) | Q(training_data__has_key="fingerprint")
         )

@@ -3,6 +3,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from projects.models import Project
+
 
 def model_file_key(instance: "ModelVersion", filename: str) -> str:
     return f"models/{uuid.uuid4().hex}.onnx"
@@ -17,7 +19,8 @@ class ModelVersion(models.Model):
 
     `labels[i]` names output i. Labels are plain strings (a species' scientific name, or
     `negative_label` for "none of the known classes"); the classifier app knows nothing of the
-    species table, the sightings app maps labels to species.
+    species table, the sightings app maps labels to species. A version belongs to one project, and
+    at most one version of a project is active: the one that classifies its new photos.
     """
 
     class Source(models.TextChoices):
@@ -26,6 +29,7 @@ class ModelVersion(models.Model):
         TRAINED = "trained", "trained on the platform"
         OPTIMIZED = "optimized", "optimized copy"
 
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="model_versions")
     name = models.CharField(max_length=200)
     onnx_file = models.FileField(upload_to=model_file_key, max_length=300)
     sha256 = models.CharField(max_length=64, db_index=True)
@@ -61,7 +65,9 @@ class ModelVersion(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_active"], condition=models.Q(is_active=True), name="one_active_model_version"
+                fields=["project"],
+                condition=models.Q(is_active=True),
+                name="one_active_model_version_per_project",
             ),
         ]
 

@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from projects.models import Project
+from projects.selectors import project_default
+
 from .demo_model import (
     DEMO_NAME,
     DEMO_NEGATIVE_LABEL,
@@ -38,9 +41,11 @@ def model_version_register(
     training_data: dict | None = None,
     metrics: dict | None = None,
     parent: ModelVersion | None = None,
+    project: Project | None = None,
     activate: bool = False,
 ) -> ModelVersion:
-    """Validate an ONNX classifier against its preprocessing and labels, store it and record it.
+    """Validate an ONNX classifier against its preprocessing and labels, store it and record it as a
+    version of `project` (the parent's project, or the default one).
 
     Raises ValueError (model_files.ModelFileError for the file itself) naming what does not fit.
     """
@@ -62,7 +67,10 @@ def model_version_register(
     parsed = Preprocessing.from_spec(preprocessing)
     model_file_validate(data=data, preprocessing=parsed, label_count=len(labels))
 
+    if project is None:
+        project = parent.project if parent is not None else project_default()
     model_version = ModelVersion(
+        project=project,
         name=name.strip()[:200],
         sha256=hashlib.sha256(data).hexdigest(),
         labels=list(labels),
@@ -88,17 +96,20 @@ def model_version_register(
 
 
 @transaction.atomic
-def demo_model_install(*, data: bytes, origin: str) -> ModelVersion:
-    """The ImageNet SqueezeNet demo model (inactive), registered from its file's bytes unless it is
-    already. Raises ValueError when the bytes are not that file."""
+def demo_model_install(*, data: bytes, origin: str, project: Project | None = None) -> ModelVersion:
+    """The ImageNet SqueezeNet demo model (inactive) of `project` (default: the default project),
+    registered from its file's bytes unless it is already. Raises ValueError when the bytes are not
+    that file."""
     digest = hashlib.sha256(data).hexdigest()
     if digest != DEMO_SHA256:
         raise ValueError(f"{origin} has SHA-256 {digest}, expected {DEMO_SHA256}: not the demo backbone")
     labels = demo_labels()
-    existing = model_version_find(sha256=DEMO_SHA256, labels=labels)
+    project = project or project_default()
+    existing = model_version_find(sha256=DEMO_SHA256, labels=labels, project=project)
     if existing is not None:
         return existing
     return model_version_register(
+        project=project,
         onnx_bytes=data,
         name=DEMO_NAME,
         labels=labels,
@@ -110,15 +121,15 @@ def demo_model_install(*, data: bytes, origin: str) -> ModelVersion:
 
 
 def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
-    """Make this the only active version; model_version_activated is sent once the change commits."""
-    # Locking the current active row serialises concurrent activations.
-    current = list(
-        ModelVersion.objects.select_for_update().filter(is_active=True).values_list("pk", flat=True)
-    )
+    """Make this the only active version of its project; model_version_activated is sent once the
+    change commits."""
+    # Locking the project's current active row serialises concurrent activations.
+    project_versions = ModelVersion.objects.filter(project_id=model_version.project_id)
+    current = list(project_versions.select_for_update().filter(is_active=True).values_list("pk", flat=True))
     if current == [model_version.pk]:
         model_version.is_active = True
         return model_version
-    ModelVersion.objects.filter(is_active=True).exclude(pk=model_version.pk).update(is_active=False)
+    project_versions.filter(is_active=True).exclude(pk=model_version.pk).update(is_active=False)
     ModelVersion.objects.filter(pk=model_version.pk).update(is_active=True)
     model_version.is_active = True
     transaction.on_commit(

@@ -30,6 +30,8 @@ from .services import model_version_register
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from projects.models import Project
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_SEED = 20240611
@@ -262,9 +264,11 @@ def classifier_train(
     c: float = DEFAULT_C,
     negative_weight: float = DEFAULT_NEGATIVE_WEIGHT,
     created_by: "User | None" = None,
+    project: "Project | None" = None,
     progress: bool = False,
 ) -> TrainingResult:
-    """Train a head on the examples' embeddings and register backbone + head as an inactive version.
+    """Train a head on the examples' embeddings and register backbone + head as an inactive version
+    of `project` (default: the backbone version's project, else the default project).
 
     Raises ValueError when the examples cannot make a classifier (fewer than two classes, a class
     with fewer than two readable photos)."""
@@ -362,6 +366,7 @@ def classifier_train(
         rejection_threshold=rejection["threshold"],
         created_by=created_by,
         parent=backbone.version,
+        project=project,
         metrics={**report, "rejection": rejection},
         training_data={
             "source": data_source,

@@ -58,10 +58,11 @@ INSTALLED_APPS = [
     "storages",
     "axes",
     "csp",
-    # Project apps, lowest layer first: classifier knows no other app, regulations owns
-    # species and places, sightings ties them together.
-    "classifier",
+    # Project apps, lowest layer first: regulations owns species and places, projects group them
+    # with people, classifier keeps each project's models, sightings ties them together.
     "regulations",
+    "projects",
+    "classifier",
     "sightings",
 ]
 
@@ -123,6 +124,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "sightings.web.limits.LoginLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "sightings.project_permissions.ProjectRoleBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
@@ -295,6 +297,10 @@ CELERY_BEAT_SCHEDULE = {
 SIGHTING_PENDING_REQUEUE_AFTER = timedelta(
     seconds=env.int("SIGHTING_PENDING_REQUEUE_AFTER_SECONDS", default=300)
 )
+
+# --- Projects ---------------------------------------------------------------------------------
+# The project of submissions that name none (created on first use; migrations put older data there).
+DEFAULT_PROJECT_SLUG = env.str("DEFAULT_PROJECT_SLUG", default="fish")
 
 # --- Classifier -------------------------------------------------------------------------------
 # Intra-op threads of the ONNX Runtime session in each worker process: processes x threads

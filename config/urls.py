@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/", include("sightings.api.urls")),
     path("api/v1/", include("regulations.api.urls")),
+    path("api/v1/", include("projects.api.urls")),
     path("", include("sightings.web.urls")),
 ]

@@ -23,8 +23,8 @@ from regulations.models import Species
 
 from .admin_filters import ConfidenceListFilter, RegionListFilter
 from .models import Contributor, Identification, Sighting
-from .roles import user_is_moderator
-from .selectors import sighting_latest_classification
+from .roles import EVERY_PROJECT, admin_sighting_projects, user_moderates_any
+from .selectors import sighting_latest_classification, sightings_in_admin_scope
 from .services.identifications import (
     identification_confirm_suggestion,
     identification_set_species,
@@ -189,6 +189,7 @@ class SightingAdmin(admin.ModelAdmin):
     # Uncertain answers first: they need a person most.
     ordering = ["-uncertain", "-created_at"]
     list_filter = [
+        "project",
         "status",
         "quality_grade",
         "uncertain",
@@ -207,7 +208,18 @@ class SightingAdmin(admin.ModelAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["owner", "status", "species", "quality_grade", "observed_at", "length_cm", "notes"]},
+            {
+                "fields": [
+                    "project",
+                    "owner",
+                    "status",
+                    "species",
+                    "quality_grade",
+                    "observed_at",
+                    "length_cm",
+                    "notes",
+                ]
+            },
         ),
         ("Identify", {"fields": ["confirm_suggestion", "set_species", "identification_comment"]}),
         (
@@ -227,6 +239,7 @@ class SightingAdmin(admin.ModelAdmin):
         ),
     ]
     readonly_fields = [
+        "project",
         "owner",
         "status",
         "species",
@@ -248,7 +261,7 @@ class SightingAdmin(admin.ModelAdmin):
         listing = getattr(request, "_sightings_listing", False)
         return sightings_seen_by(
             viewer=request.user,
-            queryset=super().get_queryset(request),
+            queryset=sightings_in_admin_scope(user=request.user, queryset=super().get_queryset(request)),
             places=not listing,
             prediction_details=not listing,
         )
@@ -257,7 +270,7 @@ class SightingAdmin(admin.ModelAdmin):
         return False
 
     def has_moderate_permission(self, request):
-        return user_is_moderator(request.user)
+        return user_moderates_any(request.user)
 
     def _may_identify(self, request, obj):
         return self.has_moderate_permission(request) and self.has_change_permission(request, obj)
@@ -463,6 +476,11 @@ class IdentificationAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "species__scientific_name", "species__common_name", "comment"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+
+    def get_queryset(self, request):
+        scope = admin_sighting_projects(request.user)
+        queryset = super().get_queryset(request)
+        return queryset if scope is EVERY_PROJECT else queryset.filter(sighting__project_id__in=sorted(scope))
 
     def has_add_permission(self, request):
         return False

@@ -5,6 +5,7 @@ from django.contrib.gis.db import models
 from django.db.models import F
 
 from classifier.models import ModelVersion
+from projects.models import Project
 from regulations.models import Species
 
 from .geoprivacy import cell_of
@@ -47,6 +48,12 @@ class Sighting(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sightings")
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.PROTECT,
+        related_name="sightings",
+        help_text="Its model classifies the photo; its moderators identify it; its researchers export it.",
+    )
     photo = models.FileField(
         upload_to=original_photo_key, max_length=300, help_text="The upload as sent: private."
     )

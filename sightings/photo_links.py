@@ -11,7 +11,7 @@ from django.core import signing
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.urls import get_urlconf, reverse
 
-from .roles import user_is_moderator
+from .roles import user_moderates
 
 SALT = "sightings.photo"
 
@@ -24,7 +24,9 @@ def photo_url(*, sighting, user, public=True):
     """
     if public:
         name = sighting.public_photo.name
-    elif user.is_authenticated and (user.pk == sighting.owner_id or user_is_moderator(user)):
+    elif user.is_authenticated and (
+        user.pk == sighting.owner_id or user_moderates(user, project_id=sighting.project_id)
+    ):
         name = sighting.photo.name
     else:
         name = ""

@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_obje
 from regulations.models import Region, Species
 
 from .models import Classification, Sighting
-from .roles import user_is_moderator
+from .roles import EVERY_PROJECT, admin_sighting_projects, moderated_projects
 from .visibility import (
     SeenPlace,
     place_build,
@@ -37,11 +37,23 @@ def _classifications_newest_first() -> Prefetch:
     )
 
 
+def sightings_in_admin_scope(*, user: Any, queryset: QuerySet[Sighting]) -> QuerySet[Sighting]:
+    """The rows of `queryset` that `user` finds in the admin (see roles.admin_sighting_projects)."""
+    scope = admin_sighting_projects(user)
+    if scope is EVERY_PROJECT:
+        return queryset
+    return queryset.filter(project_id__in=sorted(scope))
+
+
 def sightings_visible_to(*, user: Any) -> QuerySet[Sighting]:
-    """Anglers read their own sightings; moderators read all of them. Annotated as `user` may see them."""
-    queryset = Sighting.objects.select_related("species").prefetch_related(_classifications_newest_first())
-    if not user_is_moderator(user):
-        queryset = queryset.filter(owner=user)
+    """Anglers read their own sightings; moderators also read those of the projects they moderate.
+    Annotated as `user` may see them."""
+    queryset = Sighting.objects.select_related("species", "project").prefetch_related(
+        _classifications_newest_first()
+    )
+    scope = moderated_projects(user)
+    if scope is not EVERY_PROJECT:
+        queryset = queryset.filter(Q(owner=user) | Q(project_id__in=sorted(scope)))
     return sightings_seen_by(viewer=user, queryset=queryset)
 
 
@@ -78,6 +90,7 @@ def sighting_detail(*, sighting: Sighting, viewer: "ViewerLike", fresh: bool = F
     ]
     return {
         "id": sighting.pk,
+        "project": sighting.project.slug,
         "status": sighting.status,
         "failure_reason": sighting.failure_reason,
         "quality_grade": sighting.quality_grade,
@@ -93,7 +106,11 @@ def sighting_detail(*, sighting: Sighting, viewer: "ViewerLike", fresh: bool = F
         "photo_url": seen_photo_url(name=sighting.seen_photo),  # type: ignore[attr-defined]
         "species": _species_brief(sighting.species),
         "model_version": (
-            {"id": classification.model_version_id, "name": classification.model_version.name}
+            {
+                "id": classification.model_version_id,
+                "name": classification.model_version.name,
+                "negative_label": classification.model_version.negative_label,
+            }
             if classification
             else None
         ),

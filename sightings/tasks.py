@@ -4,10 +4,10 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from classifier.models import ModelVersion
-from classifier.selectors import model_version_active
 
 from .errors import StorageUnavailable
 from .exports.services import export_job_run
@@ -56,9 +56,11 @@ def sightings_requeue_stuck():
     """
     now = timezone.now()
     stuck = Sighting.objects.filter(updated_at__lt=now - settings.SIGHTING_PENDING_REQUEUE_AFTER)
-    pending = []
-    if model_version_active() is not None:
-        pending = list(stuck.filter(status=Sighting.Status.PENDING).values_list("pk", flat=True)[:1000])
+    # A project without an active version leaves its pending sightings to the moderators.
+    classifiable = Exists(ModelVersion.objects.filter(project_id=OuterRef("project_id"), is_active=True))
+    pending = list(
+        stuck.filter(classifiable, status=Sighting.Status.PENDING).values_list("pk", flat=True)[:1000]
+    )
     unpublished = list(
         stuck.filter(public_photo="")
         .exclude(status=Sighting.Status.FAILED)

@@ -11,9 +11,10 @@ Every page, API answer, map point, admin screen and export reads sightings throu
 - `top_label`, `top_species_id`, `top_name`, `top_model_version_id`, `top_model_version_name`:
   the newest classification's top prediction.
 
-Who sees what: the owner, moderators and trusted researchers (`sightings.view_true_location`) see
-true places. Everyone else sees an obscured sighting, and an open one whose species a regulation
-marks sensitive anywhere in its grid cell, at its cell's point, and a private one nowhere. The
+Who sees what: the owner, moderators and trusted researchers see true places: platform-wide ones
+(`sightings.view_true_location`) everywhere, a project's own in that project (sightings.roles).
+Everyone else sees an obscured sighting, and an open one whose species a regulation marks
+sensitive anywhere in its grid cell, at its cell's point, and a private one nowhere. The
 sensitive-species decision looks at the whole cell, never at the true point, so whether a place
 is hidden tells nothing finer than the cell.
 
@@ -48,7 +49,7 @@ from regulations.selectors import regulations_for, sensitive_species_by_region
 from .geoprivacy import cell_uncertainty_m
 from .models import Prediction, Sighting
 from .photo_links import storage_signed_url
-from .roles import user_is_moderator, user_sees_true_locations
+from .roles import EVERY_PROJECT, moderated_projects, true_location_projects
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -66,11 +67,17 @@ class SeenPlace:
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is looking: the only facts the read model needs about a user."""
+    """Who is looking: the only facts the read model needs about a user.
+
+    `sees_true_locations` and `is_moderator` hold in every project; the `*_projects` sets name the
+    projects where a project role gives the same.
+    """
 
     user_id: int | None
     sees_true_locations: bool
     is_moderator: bool
+    true_location_projects: frozenset[int] = frozenset()
+    moderated_projects: frozenset[int] = frozenset()
 
     @classmethod
     def of(cls, user: "ViewerLike") -> "Viewer":
@@ -78,11 +85,21 @@ class Viewer:
             return user
         if user is None or not user.is_authenticated:
             return cls(user_id=None, sees_true_locations=False, is_moderator=False)
+        true_locations = true_location_projects(user)
+        moderated = moderated_projects(user)
         return cls(
             user_id=user.pk,
-            sees_true_locations=user_sees_true_locations(user),
-            is_moderator=user_is_moderator(user),
+            sees_true_locations=true_locations is EVERY_PROJECT,
+            is_moderator=moderated is EVERY_PROJECT,
+            true_location_projects=true_locations or frozenset(),
+            moderated_projects=moderated or frozenset(),
         )
+
+    def moderates(self, project_id: int) -> bool:
+        return self.is_moderator or project_id in self.moderated_projects
+
+    def sees_true_location_in(self, project_id: int) -> bool:
+        return self.sees_true_locations or project_id in self.true_location_projects
 
 
 @dataclass(frozen=True)
@@ -113,7 +130,10 @@ class _Conditions:
         if viewer.sees_true_locations:
             self.exact, self.generalized, self.withheld = located, None, None
             return
-        own = Q(owner_id=viewer.user_id) if viewer.user_id is not None else None
+        always_exact = Q(owner_id=viewer.user_id) if viewer.user_id is not None else None
+        if viewer.true_location_projects:
+            trusted_here = Q(project_id__in=sorted(viewer.true_location_projects))
+            always_exact = trusted_here if always_exact is None else always_exact | trusted_here
         sensitive = _sensitive_condition()
         shown_exactly = Q(geoprivacy=Sighting.Geoprivacy.OPEN)
         obscured = Q(geoprivacy=Sighting.Geoprivacy.OBSCURED)
@@ -121,10 +141,10 @@ class _Conditions:
             shown_exactly &= ~sensitive
             obscured |= Q(geoprivacy=Sighting.Geoprivacy.OPEN) & sensitive
         private = Q(geoprivacy=Sighting.Geoprivacy.PRIVATE)
-        if own is not None:
-            shown_exactly |= own
-            obscured &= ~own
-            private &= ~own
+        if always_exact is not None:
+            shown_exactly |= always_exact
+            obscured &= ~always_exact
+            private &= ~always_exact
         self.exact = located & shown_exactly
         self.generalized = located & obscured
         self.withheld = located & private

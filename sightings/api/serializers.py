@@ -42,6 +42,12 @@ class SubmitSightingSerializer(serializers.Serializer):
         choices=Sighting.Geoprivacy.choices, default=Sighting.Geoprivacy.OBSCURED
     )
     license = serializers.ChoiceField(choices=Sighting.License.choices, default=Sighting.License.CC_BY_NC)
+    project = serializers.SlugField(
+        required=False,
+        max_length=100,
+        help_text="The project's slug (GET /api/v1/projects/ lists those you may submit to); default: the"
+        " default project.",
+    )
 
     def validate(self, attrs):
         if bool(attrs.get("photo")) == bool(attrs.get("photo_url")):
@@ -84,6 +90,7 @@ class SightingSerializer(serializers.Serializer):
     """The read shape of a sighting, built by sightings.api.presenters from selectors' data."""
 
     id = serializers.UUIDField()
+    project = serializers.SlugField(help_text="The slug of the sighting's project.")
     status = serializers.ChoiceField(choices=Sighting.Status.choices)
     failure_reason = serializers.CharField()
     quality_grade = serializers.ChoiceField(choices=Sighting.QualityGrade.choices)

@@ -7,6 +7,7 @@ from .selectors import export_rows
 
 COLUMNS = [
     "id",
+    "project",
     "scientific_name",
     "common_name",
     "quality_grade",
@@ -28,6 +29,7 @@ COLUMNS = [
 def row_values(row, *, photo_url):
     return [
         row.id,
+        row.project,
         row.scientific_name,
         row.common_name,
         row.quality_grade,

@@ -26,6 +26,7 @@ SPLITS = (("train", 0.8), ("val", 0.9), ("test", 1.0))
 LABEL_COLUMNS = [
     "path",
     "sighting_id",
+    "project",
     "label",
     "scientific_name",
     "common_name",
@@ -107,6 +108,7 @@ class DatasetExporter(Exporter):
                 values = [
                     path,
                     row.id,
+                    row.project,
                     label,
                     row.scientific_name,
                     row.common_name,

@@ -42,6 +42,8 @@ OCCURRENCE_TERMS = [
     DCTERMS + "modified",
     DWC + "informationWithheld",
     DWC + "dataGeneralizations",
+    DWC + "datasetID",
+    DWC + "datasetName",
 ]
 MULTIMEDIA_TERMS = [
     DCTERMS + "type",
@@ -125,7 +127,7 @@ def meta_xml():
     return _xml(archive)
 
 
-def eml_xml(*, viewer, coordinates, licenses, count):
+def eml_xml(*, viewer, coordinates, licenses, count, datasets=()):
     strictest = max(licenses, key=LICENSE_ORDER.index) if licenses else Sighting.License.CC_BY_NC
     eml = ElementTree.Element(
         "eml:eml",
@@ -141,9 +143,9 @@ def eml_xml(*, viewer, coordinates, licenses, count):
         },
     )
     dataset = ElementTree.SubElement(eml, "dataset")
-    ElementTree.SubElement(
-        dataset, "title", {"xml:lang": "en"}
-    ).text = "Catch log: anglers' photographed catches and sightings"
+    ElementTree.SubElement(dataset, "title", {"xml:lang": "en"}).text = "Catch log: " + (
+        ", ".join(sorted(datasets)) or "photographed catches and sightings"
+    )
     for role in ("creator", "metadataProvider"):
         ElementTree.SubElement(ElementTree.SubElement(dataset, role), "organizationName").text = "Catch log"
     ElementTree.SubElement(dataset, "pubDate").text = date.today().isoformat()
@@ -196,6 +198,7 @@ class DarwinCoreArchiveExporter(Exporter):
 
     def chunks(self):
         self.licenses: set[str] = set()
+        self.datasets: set[str] = set()
         self.countries = CountryCodes()
         self.credits = Credits()
         archive = zipstream.ZipStream(compress_type=zipstream.ZIP_DEFLATED)
@@ -208,6 +211,7 @@ class DarwinCoreArchiveExporter(Exporter):
                 viewer=self.selection.viewer,
                 coordinates=self.selection.coordinates,
                 licenses=self.licenses,
+                datasets=self.datasets,
                 count=self.written,
             ),
             "eml.xml",
@@ -234,6 +238,7 @@ class DarwinCoreArchiveExporter(Exporter):
     def _occurrence_values(self):
         for row in export_rows(selection=self.selection, people=True):
             self.licenses.add(row.license)
+            self.datasets.add(row.dataset_name)
             self.count_row()
             recorded_by = self.credits.of(row.owner_id)
             yield [
@@ -257,6 +262,8 @@ class DarwinCoreArchiveExporter(Exporter):
                 _iso(row.updated_at),
                 WITHHELD.get(row.coordinates, ""),
                 GENERALIZED if row.coordinates == Coordinates.GENERALIZED else "",
+                f"urn:uuid:{row.dataset_id}",
+                row.dataset_name,
             ]
 
     def _multimedia(self):

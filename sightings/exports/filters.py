@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 
 from classifier.models import ModelVersion
+from projects.models import Project
 from regulations.models import Region
 from regulations.selectors import species_get_by_key
 
@@ -71,6 +72,17 @@ class RegionField(forms.CharField):
         return region
 
 
+class ProjectField(forms.CharField):
+    def clean(self, value):
+        value = (super().clean(value) or "").strip()
+        if not value:
+            return None
+        project = Project.objects.filter(slug=value).first()
+        if project is None:
+            raise forms.ValidationError("No project has this slug.")
+        return project
+
+
 class DayField(forms.DateField):
     def clean(self, value):
         day = super().clean(value)
@@ -95,7 +107,14 @@ class RegionFilter(filters.Filter):
     field_class = RegionField
 
 
+class ProjectFilter(filters.Filter):
+    field_class = ProjectField
+
+
 class ExportFilterSet(filters.FilterSet):
+    project = ProjectFilter(
+        method="filter_project", help_text="Project slug. Default: every project you may export."
+    )
     species = SpeciesFilter(method="filter_species", help_text="Species id or scientific name.")
     quality_grade = filters.ChoiceFilter(
         choices=[*Sighting.QualityGrade.choices, (ANY_GRADE, "any grade")],
@@ -128,6 +147,9 @@ class ExportFilterSet(filters.FilterSet):
 
     def filter_nothing(self, queryset, name, value):
         return queryset
+
+    def filter_project(self, queryset, name, value):
+        return queryset.filter(project=value)
 
     def filter_species(self, queryset, name, value):
         return queryset.filter(species=value)

@@ -48,6 +48,7 @@ class GeoJsonExporter(Exporter):
             "id": str(row.id),
             "geometry": geometry,
             "properties": {
+                "project": row.project,
                 "scientific_name": row.scientific_name,
                 "common_name": row.common_name,
                 "quality_grade": row.quality_grade,

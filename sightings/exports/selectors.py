@@ -16,6 +16,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from regulations.models import Region
 
 from ..models import ExportJob, Identification, Sighting
+from ..roles import EVERY_PROJECT, export_projects, in_scope
 from ..visibility import Place, SeenPlace, Viewer, place_build, sightings_seen_by
 from .filters import ExportFilterSet
 
@@ -66,6 +67,9 @@ class ExportRow:
     top_score: float | None
     model_version: str
     updated_at: Any
+    project: str
+    dataset_id: Any
+    dataset_name: str
     owner_id: int | None = None
     identified_by_id: int | None = None
 
@@ -79,12 +83,29 @@ def export_selection(*, params, viewer, narrow=None) -> ExportSelection:
     filterset = ExportFilterSet(data=params, queryset=Sighting.objects.all(), viewer=viewer)
     if not filterset.is_valid():
         raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
+    scope = _exported_projects(viewer=viewer, asked=filterset.form.cleaned_data.get("project"))
     queryset = filterset.qs
+    if scope is not EVERY_PROJECT:
+        queryset = queryset.filter(project_id__in=sorted(scope))
     if narrow is not None:
         queryset = narrow(queryset)
     # Exports carry the EXIF-free copy only, the viewer's own sightings included.
     queryset = sightings_seen_by(viewer=viewer, queryset=queryset, originals=False)
-    return ExportSelection(queryset=queryset, viewer=viewer, trusted=Viewer.of(viewer).sees_true_locations)
+    seen_by = Viewer.of(viewer)
+    trusted = seen_by.sees_true_locations or (
+        scope is not EVERY_PROJECT and scope <= seen_by.true_location_projects
+    )
+    return ExportSelection(queryset=queryset, viewer=viewer, trusted=trusted)
+
+
+def _exported_projects(*, viewer, asked) -> frozenset[int] | None:
+    """The projects an export of `viewer` reads: those they may export, narrowed to `asked`."""
+    scope = export_projects(viewer)
+    if asked is None:
+        return scope
+    if not in_scope(scope, asked.pk):
+        raise ValidationError({"project": [f"You may not export the data of {asked.name}."]})
+    return frozenset({asked.pk})
 
 
 def export_count(*, selection: ExportSelection) -> int:
@@ -113,6 +134,9 @@ VALUES = (
     "top_score",
     "top_model_version_name",
     "updated_at",
+    "project__slug",
+    "project__dataset_id",
+    "project__name",
 )
 PEOPLE_VALUES = ("owner_id", "identified_by_id")
 
@@ -159,6 +183,9 @@ def _row(values, *, people: bool) -> ExportRow:
         top_score,
         model_version,
         updated_at,
+        project,
+        dataset_id,
+        dataset_name,
     ) = values[: len(VALUES)]
     place: Place = place_build(kind=seen_place, latitude=latitude, longitude=longitude, accuracy_m=accuracy)
     row = ExportRow(
@@ -182,6 +209,9 @@ def _row(values, *, people: bool) -> ExportRow:
         top_score=top_score,
         model_version=model_version or "",
         updated_at=updated_at,
+        project=project,
+        dataset_id=dataset_id,
+        dataset_name=dataset_name,
     )
     if people:
         row.owner_id, row.identified_by_id = values[len(VALUES) :]

@@ -1,10 +1,11 @@
 """Run the active classifier on a sighting's photo and record what it says, exactly once per version.
 
-A worker reads what it needs in one query: the sighting, which version classifies it (with the
-fields a moderator may edit: rejection threshold and negative label), whether that version answered
-already, and a stamp of the species table. The version's immutable parts (labels, preprocessing,
-file) and the label-to-species map are kept per process, keyed by the version and the stamp, so a
-newly activated version or an edited species is seen by the next task without any message.
+A worker reads what it needs in one query: the sighting, which version of the sighting's project
+classifies it (with the fields a moderator may edit: rejection threshold and negative label),
+whether that version answered already, and a stamp of the species table. The version's immutable
+parts (labels, preprocessing, file) and the label-to-species map are kept per process, keyed by the
+version and the stamp, so a newly activated version or an edited species is seen by the next task
+without any message.
 """
 
 import copy
@@ -110,8 +111,9 @@ _label_maps: dict[tuple[int, tuple[int, datetime | None]], dict[str, Species | N
 
 
 def _work_get(*, sighting_id: UUID | str, model_version: ModelVersion | None) -> _Work | None:
-    wanted = {"pk": model_version.pk} if model_version else {"is_active": True}
-    versions = ModelVersion.objects.filter(**wanted)
+    # Only a version of the sighting's own project ever classifies it.
+    versions = ModelVersion.objects.filter(project_id=OuterRef("project_id"))
+    versions = versions.filter(pk=model_version.pk) if model_version else versions.filter(is_active=True)
     version = versions.annotate(
         fields=JSONObject(
             pk="pk",
@@ -124,7 +126,7 @@ def _work_get(*, sighting_id: UUID | str, model_version: ModelVersion | None) ->
     answered = (
         answered.filter(model_version_id=model_version.pk)
         if model_version
-        else answered.filter(model_version__is_active=True)
+        else answered.filter(model_version__project_id=OuterRef("project_id"), model_version__is_active=True)
     )
     row = (
         Sighting.objects.filter(pk=sighting_id)

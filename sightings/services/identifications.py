@@ -32,11 +32,12 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from projects.models import Project
 from regulations.models import Species
 from regulations.selectors import species_accepted
 
 from ..models import Identification, Prediction, Sighting
-from ..roles import user_is_moderator
+from ..roles import user_is_moderator, user_moderates
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -210,6 +211,7 @@ def identifications_set_species_bulk(
         return []
     identifier = _identifier(user=user)
     sources = {sighting.pk: _human_source(sighting=sighting, user=identifier) for sighting in locked}
+    _check_project_taxa(sightings=locked, species=species)
     return _identifications_append(
         entries=[(sighting, species.pk, sources[sighting.pk], None) for sighting in locked],
         user=identifier,
@@ -339,9 +341,26 @@ def _human_source(*, sighting: Sighting, user: User) -> Identification.Source:
     # The owner identifies as the owner even when a moderator, so nobody verifies their own catch.
     if sighting.owner_id == user.pk:
         return Identification.Source.OWNER
-    if user_is_moderator(user):
+    if user_moderates(user, project_id=sighting.project_id):
         return Identification.Source.MODERATOR
     raise PermissionDenied("Only the sighting's owner or a moderator may identify it.")
+
+
+def _check_project_taxa(*, sightings: list[Sighting], species: Species) -> None:
+    """ValidationError unless `species` is among the taxa of each sighting's project (a project that
+    lists no taxa takes any)."""
+    links = Project.taxa.through.objects.filter(
+        project_id__in={sighting.project_id for sighting in sightings}
+    )
+    taxa: dict[int, set[int]] = {}
+    for project_id, species_id in links.values_list("project_id", "species_id"):
+        taxa.setdefault(project_id, set()).add(species_id)
+    accepted = {species.pk, species.merged_into_id}
+    for sighting in sightings:
+        listed = taxa.get(sighting.project_id)
+        if listed is not None and not listed & accepted:
+            name = Project.objects.get(pk=sighting.project_id).name
+            raise ValidationError({"species": f"{species} is not among the taxa of the project {name}."})
 
 
 def _sighting_ids(sightings: Iterable[Sighting]) -> list[UUID]:

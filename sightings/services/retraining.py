@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from classifier.datasets import Example
 from classifier.models import ModelVersion
+from projects.models import Project
 
 from ..models import Classification, Identification, Sighting
 from ..storage import storage_read
@@ -27,8 +28,8 @@ QUEUE_CHUNK = 500
 # --- Training photos --------------------------------------------------------------------------
 
 
-def sightings_verified_for_training() -> QuerySet[Sighting]:
-    """Verified sightings whose species a human named or confirmed on purpose.
+def sightings_verified_for_training(*, project: Project) -> QuerySet[Sighting]:
+    """The project's verified sightings whose species a human named or confirmed on purpose.
 
     A sighting counts only when at least one current human identification names its species
     (or a taxon merged into it) without being a click on the machine's suggestion: a model must
@@ -40,7 +41,9 @@ def sightings_verified_for_training() -> QuerySet[Sighting]:
         from_suggestion=False,
     ).filter(Q(species=OuterRef("species")) | Q(species__merged_into=OuterRef("species")))
     return (
-        Sighting.objects.filter(quality_grade=Sighting.QualityGrade.VERIFIED, species__isnull=False)
+        Sighting.objects.filter(
+            project=project, quality_grade=Sighting.QualityGrade.VERIFIED, species__isnull=False
+        )
         .exclude(status=Sighting.Status.FAILED)
         .filter(Exists(human_support))
         .select_related("species")
@@ -52,13 +55,13 @@ def _photo_loader(name: str) -> Callable[[], bytes]:
     return lambda: storage_read(name=name)
 
 
-def verified_examples() -> list[Example]:
-    """One training photo per verified sighting, labelled with its species' classifier label.
+def verified_examples(*, project: Project) -> list[Example]:
+    """One training photo per verified sighting of the project, labelled with its species' classifier label.
 
     Photos of one angler on one day form a group, so that several shots of the same catch never
     end up on both sides of the validation split."""
     examples = []
-    for sighting in sightings_verified_for_training():
+    for sighting in sightings_verified_for_training(project=project):
         # The query holds only sightings with a species, and every sighting has a stored photo.
         assert sighting.species is not None and sighting.photo.name is not None
         day = (sighting.observed_at or sighting.created_at).date().isoformat()
@@ -78,10 +81,13 @@ def verified_examples() -> list[Example]:
 
 
 def sightings_needing_reclassification(*, model_version: ModelVersion) -> QuerySet[Sighting]:
-    """Sightings still needing an ID that this version has not classified yet (unreadable photos left out)."""
+    """The version's project's sightings still needing an ID that it has not classified yet
+    (unreadable photos left out)."""
     done = Classification.objects.filter(sighting=OuterRef("pk"), model_version=model_version)
     return (
-        Sighting.objects.filter(quality_grade=Sighting.QualityGrade.NEEDS_ID)
+        Sighting.objects.filter(
+            project_id=model_version.project_id, quality_grade=Sighting.QualityGrade.NEEDS_ID
+        )
         .exclude(status=Sighting.Status.FAILED)
         .exclude(Exists(done))
         .order_by("created_at", "pk")

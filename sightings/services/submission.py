@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from classifier.imaging import PhotoError, inspect_photo
+from projects.models import Project
+from projects.selectors import project_default, project_get, projects_open_to
 
 from ..models import Sighting, original_photo_key
 from ..storage import storage_delete_quietly, storage_save
@@ -47,8 +49,10 @@ def sighting_submit(
     notes: str = "",
     geoprivacy: str = Sighting.Geoprivacy.OBSCURED,
     license: str = Sighting.License.CC_BY_NC,
+    project: str | None = None,
 ) -> Sighting:
-    """Create a pending sighting; location and time fall back to the photo's EXIF.
+    """Create a pending sighting in the project with slug `project` (default: the default project);
+    location and time fall back to the photo's EXIF.
 
     The photo is given as bytes or an uploaded file (`photo`), or as a public address to fetch
     (`photo_url`), never both. Raises ValidationError (keyed by field) for bad input and
@@ -56,6 +60,7 @@ def sighting_submit(
     afterwards, or neither does.
     """
     _check_length(length_cm)
+    target = _project_for(owner=owner, slug=project)
     data = _photo_bytes(photo=photo, photo_url=photo_url)
     try:
         info = inspect_photo(data, max_pixels=settings.PHOTO_MAX_PIXELS)
@@ -78,6 +83,7 @@ def sighting_submit(
         with transaction.atomic():
             sighting = Sighting(
                 owner=owner,
+                project=target,
                 photo=name,
                 photo_sha256=hashlib.sha256(data).hexdigest(),
                 exif=info.exif,
@@ -126,6 +132,20 @@ def _photo_bytes(*, photo: bytes | File | None, photo_url: str | None) -> bytes:
         return photo
     photo.seek(0)
     return photo.read()
+
+
+def _project_for(*, owner: "User", slug: str | None) -> Project:
+    if slug is None or slug == "":
+        return project_default()
+    project = projects_open_to(user_id=owner.pk).filter(slug=slug).first()
+    if project is not None:
+        return project
+    existing = project_get(slug=slug) if isinstance(slug, str) else None
+    if existing is None:
+        raise ValidationError({"project": f"No project has the slug {str(slug)[:100]!r}."})
+    if not existing.accepts_submissions:
+        raise ValidationError({"project": f"{existing.name} no longer accepts submissions."})
+    raise ValidationError({"project": f"{existing.name} is for its members only."})
 
 
 def _check_length(length_cm: Decimal | float | None) -> None:

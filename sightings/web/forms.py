@@ -39,7 +39,16 @@ class SignUpForm(UserCreationForm):
 
 
 class SightingSubmitForm(forms.Form):
-    """The catch form. Its field names are the API's, so that the page can post it to either."""
+    """The catch form. Its field names are the API's, so that the page can post it to either.
+
+    `projects`: those the angler may submit to, the default one first (a choice only when there
+    are several)."""
+
+    project = forms.ChoiceField(
+        required=False,
+        label="Project",
+        help_text="Which project records this catch (blank: the default one).",
+    )
 
     photo = forms.FileField(
         required=False,
@@ -90,6 +99,15 @@ class SightingSubmitForm(forms.Form):
         choices=Sighting.License.choices, initial=Sighting.License.CC_BY_NC, label="Photo licence"
     )
 
+    def __init__(self, *args, projects=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["project"]
+        field.choices = [(project.slug, project.name) for project in projects]  # type: ignore[attr-defined]
+        if field.choices:  # type: ignore[attr-defined]
+            field.initial = field.choices[0][0]  # type: ignore[attr-defined]
+        if len(field.choices) <= 1:  # type: ignore[attr-defined]
+            field.widget = forms.HiddenInput()
+
     def clean(self):
         data = super().clean() or {}
         uploads = [upload for upload in (data.get("photo"), data.get("photo_gallery")) if upload]
@@ -116,6 +134,7 @@ class SightingSubmitForm(forms.Form):
             "notes": data["notes"],
             "geoprivacy": data["geoprivacy"],
             "license": data["license"],
+            "project": data["project"],
         }
 
     def add_service_errors(self, error: ValidationError):

@@ -15,11 +15,12 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
+from projects.selectors import project_default, projects_open_to
 from regulations.models import Species
 
 from ..errors import StorageUnavailable
 from ..photo_links import photo_name_from_token
-from ..roles import user_is_moderator
+from ..roles import user_moderates
 from ..selectors import map_points, region_outlines, sighting_detail, sightings_visible_to, species_summary
 from ..services.identifications import identification_confirm_suggestion, identification_set_species
 from ..services.submission import sighting_submit
@@ -74,8 +75,9 @@ def _signup_throttled(request, wait):
 @login_required(login_url=LOGIN_URL)
 def sighting_submit_page(request):
     """The catch form. With JavaScript the page posts to the API (with a progress bar); without, here."""
+    projects = list(projects_open_to(user_id=request.user.pk)) or [project_default()]
     if request.method == "POST":
-        form = SightingSubmitForm(request.POST, request.FILES)
+        form = SightingSubmitForm(request.POST, request.FILES, projects=projects)
         if form.is_valid():
             try:
                 sighting = sighting_submit(owner=request.user, **form.submission())
@@ -87,7 +89,7 @@ def sighting_submit_page(request):
                 return redirect("sightings-web:detail", pk=sighting.pk)
     else:
         now = timezone.localtime().replace(second=0, microsecond=0)
-        form = SightingSubmitForm(initial={"observed_at": now})
+        form = SightingSubmitForm(initial={"observed_at": now}, projects=projects)
     return render(
         request,
         "sightings/submit.html",
@@ -123,7 +125,8 @@ def _detail_context(request, pk):
         "suggestion": _suggestion(detail),
         "candidates": _candidates(detail),
         "identify_form": IdentifyForm(initial={"action": IdentifyForm.NAME}),
-        "may_identify": sighting.owner_id == request.user.pk or user_is_moderator(request.user),
+        "may_identify": sighting.owner_id == request.user.pk
+        or user_moderates(request.user, project_id=sighting.project_id),
     }
 
 

@@ -178,7 +178,7 @@
     data.append("photo", file, file.name || "photo.jpg");
     [["latitude", latitude], ["longitude", longitude], ["location_accuracy_m", accuracy],
      ["length_cm", form.elements.length_cm], ["notes", form.elements.notes],
-     ["license", form.elements.license]].forEach(function (pair) {
+     ["license", form.elements.license], ["project", form.elements.project]].forEach(function (pair) {
       if (pair[1].value !== "") { data.append(pair[0], pair[1].value); }
     });
     data.append("geoprivacy", form.elements.geoprivacy.value);

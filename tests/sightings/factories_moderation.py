@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from classifier.models import ModelVersion
+from projects.selectors import project_default
 from regulations.models import Species
 from sightings import roles
 from sightings.models import Classification, Identification, Prediction, Sighting
@@ -54,9 +55,14 @@ def species_make(scientific_name, common_name="", rank=Species.Rank.SPECIES):
     return Species.objects.create(scientific_name=scientific_name, common_name=common_name, rank=rank)
 
 
-def model_version_make(name="test model"):
+def model_version_make(name="test model", project=None):
     return ModelVersion.objects.create(
-        name=name, onnx_file=f"models/{next(_numbers)}.onnx", sha256="0" * 64, labels=[], preprocessing={}
+        project=project or project_default(),
+        name=name,
+        onnx_file=f"models/{next(_numbers)}.onnx",
+        sha256="0" * 64,
+        labels=[],
+        preprocessing={},
     )
 
 
@@ -77,6 +83,7 @@ def sighting_make(
     **fields,
 ):
     """A sighting; `photo=False` leaves it without photo, `location=None` without a place."""
+    fields.setdefault("project", project_default())
     sighting = Sighting(
         owner=owner,
         photo_sha256=f"{next(_numbers):064x}",

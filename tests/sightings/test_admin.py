@@ -28,9 +28,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp", "si
 
 CHANGELIST = "admin:sightings_sighting_changelist"
 ACTION_CHECKBOX = "_selected_action"
-# Session, user, two for permissions, species and region filter choices, count (on PostgreSQL
-# preceded by the planner's estimate), page.
-QUEUE_QUERIES = 9
+# Session, user, two for permissions, one for project roles, project, species and region filter
+# choices, count (on PostgreSQL preceded by the planner's estimate), page.
+QUEUE_QUERIES = 11
 NO_INLINE_FORMS = {"identifications-TOTAL_FORMS": "0", "identifications-INITIAL_FORMS": "0"}
 
 

@@ -5,6 +5,7 @@ import hashlib
 import pytest
 
 from classifier.services import model_version_register
+from projects.selectors import project_default
 from sightings import tasks as retraining_tasks
 from sightings.models import Classification, Identification, Sighting
 from sightings.services import retraining
@@ -61,7 +62,7 @@ class TestVerifiedExamples:
         assert named.quality_grade == clicked.quality_grade == Sighting.QualityGrade.VERIFIED
         assert clicked.species == bass and unverified.quality_grade == Sighting.QualityGrade.NEEDS_ID
 
-        examples = retraining.verified_examples()
+        examples = retraining.verified_examples(project=project_default())
 
         assert [example.name for example in examples] == [f"sighting {named.pk}"]
         (example,) = examples
@@ -73,7 +74,7 @@ class TestVerifiedExamples:
         sighting = classified_sighting(angler)
         identification_confirm_suggestion(sighting=sighting, user=angler)
         identification_set_species(sighting=sighting, species=bass, user=moderator)
-        assert [example.label for example in retraining.verified_examples()] == ["micropterus_salmoides"]
+        assert [example.label for example in retraining.verified_examples(project=project_default())] == ["micropterus_salmoides"]
 
     def test_the_setting_names_this_source(self, settings):
         from django.utils.module_loading import import_string

@@ -246,11 +246,11 @@ def test_the_201_body_is_what_the_owner_then_reads_and_costs_only_the_row(api):
     with CaptureQueriesContext(connection) as queries:
         created = submit(api, factories.photo_bytes(), length_cm="31.5", notes="by the pier")
     assert created.status_code == 201, created.content
-    # The token, the row's insert (inside its savepoint): no read-back, no permission, region or
-    # identification lookups for a row that has none yet.
+    # The token, the project, the row's insert (inside its savepoint): no read-back, no permission,
+    # region or identification lookups for a row that has none yet.
     statements = [query["sql"].split()[0].upper() for query in queries.captured_queries]
     assert statements.count("INSERT") == 1
-    assert statements.count("SELECT") == 1, [query["sql"][:80] for query in queries.captured_queries]
+    assert statements.count("SELECT") == 2, [query["sql"][:80] for query in queries.captured_queries]
     body = created.json()
     read = api.get(f"{URL}{body['id']}/").json()
     # The photo address is signed with the time, which moves with the clock; both are the original.

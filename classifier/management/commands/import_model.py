@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from classifier.label_files import labels_parse
 from classifier.models import ModelVersion
 from classifier.services import model_version_register
+from projects.selectors import project_default, project_get
 
 
 class Command(BaseCommand):
@@ -29,7 +30,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--source", choices=ModelVersion.Source.values, default=ModelVersion.Source.IMPORTED
         )
-        parser.add_argument("--activate", action="store_true", help="Make it the active version.")
+        parser.add_argument(
+            "--project", metavar="SLUG", help="The project it classifies for. Default: the default one."
+        )
+        parser.add_argument("--activate", action="store_true", help="Make it the project's active version.")
 
     def handle(self, *args, **options):
         model_path = Path(options["model"])
@@ -43,6 +47,9 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(f"{labels_path}: {error}") from error
         preprocessing = _json_argument(options["preprocess"])
+        project = project_get(slug=options["project"]) if options["project"] else project_default()
+        if project is None:
+            raise CommandError(f"--project: no project has the slug {options['project']!r}")
         try:
             model_version = model_version_register(
                 path=model_path,
@@ -53,13 +60,14 @@ class Command(BaseCommand):
                 negative_label=options["negative_label"],
                 rejection_threshold=options["threshold"],
                 training_data={"imported_from": model_path.name},
+                project=project,
                 activate=options["activate"],
             )
         except ValueError as error:
             raise CommandError(f"{model_path}: {error}") from error
         state = "active" if model_version.is_active else "not active"
         self.stdout.write(
-            f"Registered {model_version} ({len(set(labels))} labels,"
+            f"Registered {model_version} in {project} ({len(set(labels))} labels,"
             f" sha256 {model_version.sha256[:12]}), {state}."
         )
 

@@ -9,6 +9,7 @@ from classifier.demo_model import (
 )
 from classifier.selectors import model_version_find
 from classifier.services import demo_model_install, model_version_activate
+from projects.selectors import project_default
 
 
 class Command(BaseCommand):
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-download", action="store_true", help="Do not try the public address.")
 
     def handle(self, *args, **options):
-        existing = model_version_find(sha256=DEMO_SHA256, labels=demo_labels())
+        existing = model_version_find(sha256=DEMO_SHA256, labels=demo_labels(), project=project_default())
         if existing is not None:
             self.stdout.write(f"The demo model is already installed: {existing}.")
             self._activate(existing, options["activate"])

@@ -12,6 +12,7 @@ from classifier.training import (
     DEFAULT_VALIDATION_FRACTION,
     classifier_train,
 )
+from projects.selectors import project_default, project_get
 
 
 class Command(BaseCommand):
@@ -52,6 +53,9 @@ class Command(BaseCommand):
             help="At most this share of true fish may be rejected as 'not a fish' (sets the threshold).",
         )
         parser.add_argument("--c", type=float, default=DEFAULT_C, help="Inverse regularisation strength.")
+        parser.add_argument(
+            "--project", metavar="SLUG", help="The project the version (and its verified photos) belong to."
+        )
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **options):
@@ -69,8 +73,11 @@ class Command(BaseCommand):
         except (OSError, ValueError) as error:
             raise CommandError(str(error)) from error
         sources = [f"images: {', '.join(options['images'])}"] if options["images"] else []
+        project = project_get(slug=options["project"]) if options["project"] else project_default()
+        if project is None:
+            raise CommandError(f"--project: no project has the slug {options['project']!r}")
         if options["verified"]:
-            verified = list(import_string(settings.CLASSIFIER_VERIFIED_SOURCE)())
+            verified = list(import_string(settings.CLASSIFIER_VERIFIED_SOURCE)(project=project))
             self.stdout.write(f"{len(verified)} verified sightings.")
             examples += verified
             sources.append("verified sightings")
@@ -96,6 +103,7 @@ class Command(BaseCommand):
                 validation_fraction=options["validation"],
                 false_rejection_rate=options["false_rejection_rate"],
                 c=options["c"],
+                project=project,
                 progress=not options["no_progress"],
             )
         except ValueError as error:

@@ -173,7 +173,7 @@ class TestCommands:
             self.call("train_classifier")
 
 
-def verified():
+def verified(*, project):
     (root,) = tiny_backbone.image_folder(verified.root / "verified", per_class=8, seed=5)
     return image_folder_examples(roots=[root])
 

@@ -1,0 +1,60 @@
+from django.conf import settings
+from django.db.models import Case, Q, QuerySet, When
+
+from .models import Membership, Project
+from .roles import role_includes
+
+DEFAULT_PROJECT_NAME = "Fish"
+
+
+def project_default() -> Project:
+    """The project of submissions that name none, and of everything made before projects existed."""
+    project, _ = Project.objects.get_or_create(
+        slug=settings.DEFAULT_PROJECT_SLUG,
+        defaults={"name": DEFAULT_PROJECT_NAME, "negative_name": "not a fish"},
+    )
+    return project
+
+
+def project_get(*, slug: str) -> Project | None:
+    return Project.objects.filter(slug=slug).first()
+
+
+ROLES_CACHE = "_project_roles"
+
+
+def user_project_roles(*, user) -> dict[int, str]:
+    """Project id to the user's role there, read once per user object (a request's user)."""
+    if not user.is_authenticated:
+        return {}
+    roles = getattr(user, ROLES_CACHE, None)
+    if roles is None:
+        roles = dict(Membership.objects.filter(user_id=user.pk).values_list("project_id", "role"))
+        setattr(user, ROLES_CACHE, roles)
+    return roles
+
+
+def project_ids_with_role(*, roles: dict[int, str], wanted: str) -> frozenset[int]:
+    """The projects where a user with `roles` (see project_roles) may do what `wanted` may."""
+    return frozenset(
+        project_id for project_id, role in roles.items() if role_includes(role=role, wanted=wanted)
+    )
+
+
+def projects_listed_for(*, user) -> QuerySet[Project]:
+    """The projects a user may submit to, and those they belong to (archived ones included)."""
+    user_id = user.pk if user.is_authenticated else None
+    open_ids = projects_open_to(user_id=user_id).values("pk")
+    member = Q(memberships__user_id=user_id) if user_id is not None else Q(pk__in=[])
+    return Project.objects.filter(Q(pk__in=open_ids) | member).distinct().order_by("name")
+
+
+def projects_open_to(*, user_id: int | None) -> QuerySet[Project]:
+    """The projects this user may submit to, default project first."""
+    member = Q(memberships__user_id=user_id) if user_id is not None else Q(pk__in=[])
+    default_first = Case(When(slug=settings.DEFAULT_PROJECT_SLUG, then=0), default=1)
+    return (
+        Project.objects.filter(Q(open_to_all=True) | member, accepts_submissions=True)
+        .distinct()
+        .order_by(default_first, "name")
+    )

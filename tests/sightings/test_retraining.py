@@ -74,7 +74,9 @@ class TestVerifiedExamples:
         sighting = classified_sighting(angler)
         identification_confirm_suggestion(sighting=sighting, user=angler)
         identification_set_species(sighting=sighting, species=bass, user=moderator)
-        assert [example.label for example in retraining.verified_examples(project=project_default())] == ["micropterus_salmoides"]
+        assert [example.label for example in retraining.verified_examples(project=project_default())] == [
+            "micropterus_salmoides"
+        ]
 
     def test_the_setting_names_this_source(self, settings):
         from django.utils.module_loading import import_string

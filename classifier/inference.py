@@ -29,6 +29,8 @@ class ClassificationResult:
     rejected: bool  # none of the known classes
     top_score: float
     duration_ms: float
+    # The photo's embedding, L2-normalised float32, when the model gives one (onnx_compose).
+    embedding: np.ndarray | None = None
 
     @property
     def top_label(self) -> str:
@@ -62,7 +64,7 @@ def classify_images(
         return []
     started = time.perf_counter()
     loaded = model_session_get(model_version=model_version)
-    outputs = loaded.run(loaded.preprocessing.to_tensor(images))
+    outputs, embeddings = loaded.run_with_embeddings(loaded.preprocessing.to_tensor(images))
     if loaded.preprocessing.output == "logits":
         outputs = _softmax(outputs)
     names, groups = _label_groups(tuple(model_version.labels))
@@ -72,11 +74,26 @@ def classify_images(
             f" but has {groups.shape[0]} labels"
         )
     per_label = outputs @ groups
+    unit = None if embeddings is None else embeddings_normalize(embeddings)
     duration_ms = (time.perf_counter() - started) * 1000 / len(images)
     return [
-        _result(row, names=names, model_version=model_version, top_k=top_k, duration_ms=duration_ms)
-        for row in per_label
+        _result(
+            row,
+            names=names,
+            model_version=model_version,
+            top_k=top_k,
+            duration_ms=duration_ms,
+            embedding=None if unit is None else unit[index],
+        )
+        for index, row in enumerate(per_label)
     ]
+
+
+def embeddings_normalize(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (an all-zero row stays zero), float32."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 def classify_photo(
@@ -92,6 +109,7 @@ def classify_photo(
         rejected=result.rejected,
         top_score=result.top_score,
         duration_ms=(time.perf_counter() - started) * 1000,
+        embedding=result.embedding,
     )
 
 
@@ -111,11 +129,11 @@ def _softmax(logits):
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def _result(row, *, names, model_version, top_k, duration_ms):
+def _result(row, *, names, model_version, top_k, duration_ms, embedding):
     order = np.argsort(-row, kind="stable")[: max(1, top_k)]
     scores = [LabelScore(label=names[index], score=float(row[index])) for index in order]
     top = scores[0]
     rejected = top.label == model_version.negative_label or top.score < model_version.rejection_threshold
     return ClassificationResult(
-        scores=scores, rejected=rejected, top_score=top.score, duration_ms=duration_ms
+        scores=scores, rejected=rejected, top_score=top.score, duration_ms=duration_ms, embedding=embedding
     )

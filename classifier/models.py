@@ -74,6 +74,13 @@ class ModelVersion(models.Model):
     def __str__(self):
         return f"{self.name} (#{self.pk})"
 
+    @property
+    def embedding_extractor(self) -> str:
+        """What makes this version's embeddings: versions with the same backbone, feature node and
+        pooling give comparable vectors (classifier.embeddings.Backbone.extractor)."""
+        data = self.training_data if isinstance(self.training_data, dict) else {}
+        return str(data.get("embedding_extractor") or self.sha256)
+
 
 class EmbeddingCache(models.Model):
     """A photo's embedding by one backbone, so that retraining a head never decodes it again.

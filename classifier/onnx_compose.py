@@ -7,6 +7,8 @@ The backbone (e.g. SqueezeNet 1.1, fp16, fixed batch 1) is cut at its feature no
                                                    = the embedding, [1, 2 x 512]
     (x - mean) / std -> MatMul W -> Add b -> Softmax = the head, output "probabilities"
 
+The composed classifier gives the embedding as its second output, "embedding".
+
 The average says how much of a pattern the photo holds, the maximum whether it appears anywhere:
 together they raised the 5-fold grouped top-1 of the linear head on the team data from 0.927 to
 0.933 at no extra inference cost (bench/RESULTS.md). The signed square root (sign(x) * sqrt(|x|),
@@ -174,6 +176,8 @@ def classifier_compose(*, backbone_bytes: bytes, feature_node: str, head: Linear
     graph.output.append(
         helper.make_tensor_value_info(PROBABILITIES_OUTPUT, TensorProto.FLOAT, [batch_dim, classes])
     )
+    # The embedding too, as a second output: the platform compares photos by it (individuals).
+    graph.output.append(helper.make_tensor_value_info(EMBEDDING_OUTPUT, TensorProto.FLOAT, [batch_dim, None]))
     graph.name = graph.name.replace("-embedding", "-classifier")
     onnx.checker.check_model(model)
     return model.SerializeToString()

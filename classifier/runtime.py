@@ -14,6 +14,7 @@ import numpy as np
 import onnxruntime as ort
 from django.conf import settings
 
+from .onnx_compose import EMBEDDING_OUTPUT
 from .preprocessing import Preprocessing
 
 if TYPE_CHECKING:
@@ -38,26 +39,40 @@ class ModelSession:
     input_dtype: np.dtype
     batch_size: int | None  # fixed by the model, or None when the batch dimension is dynamic
     output_name: str
+    # A classifier composed on the platform also gives the backbone's embedding (onnx_compose).
+    embedding_name: str | None = None
 
     def run(self, tensor: np.ndarray) -> np.ndarray:
         """Model outputs for a batch, one row of class values per image (float32)."""
+        return self.run_with_embeddings(tensor)[0]
+
+    def run_with_embeddings(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The class values and, when the model gives them, the embeddings (float32 rows)."""
         tensor = tensor.astype(self.input_dtype, copy=False)
         count = tensor.shape[0]
         if self.batch_size is None or self.batch_size == count:
             return self._run(tensor, count)
-        rows = []
+        parts = []
         for start in range(0, count, self.batch_size):
             chunk = tensor[start : start + self.batch_size]
             filled = chunk.shape[0]
             if filled < self.batch_size:
                 padding = np.zeros((self.batch_size - filled, *chunk.shape[1:]), dtype=chunk.dtype)
                 chunk = np.concatenate([chunk, padding])
-            rows.append(self._run(chunk, self.batch_size)[:filled])
-        return np.concatenate(rows)
+            values, embeddings = self._run(chunk, self.batch_size)
+            parts.append((values[:filled], None if embeddings is None else embeddings[:filled]))
+        values = np.concatenate([part[0] for part in parts])
+        if self.embedding_name is None:
+            return values, None
+        return values, np.concatenate([part[1] for part in parts if part[1] is not None])
 
     def _run(self, tensor, count):
-        (output,) = self.session.run([self.output_name], {self.input_name: tensor})
-        return np.asarray(output, dtype=np.float32).reshape(count, -1)
+        names = [self.output_name] + ([self.embedding_name] if self.embedding_name else [])
+        outputs = self.session.run(names, {self.input_name: tensor})
+        values = np.asarray(outputs[0], dtype=np.float32).reshape(count, -1)
+        if self.embedding_name is None:
+            return values, None
+        return values, np.asarray(outputs[1], dtype=np.float32).reshape(count, -1)
 
 
 def intra_op_threads() -> int:
@@ -93,13 +108,15 @@ def model_session_create(*, model_bytes: bytes, preprocessing: Preprocessing) ->
     if model_input.type not in _ORT_DTYPES:
         raise ValueError(f"unsupported model input type {model_input.type}")
     batch = model_input.shape[0] if model_input.shape else None
+    outputs = [node.name for node in session.get_outputs()]
     return ModelSession(
         session=session,
         preprocessing=preprocessing,
         input_name=input_name,
         input_dtype=_ORT_DTYPES[model_input.type],
         batch_size=batch if isinstance(batch, int) and batch > 0 else None,
-        output_name=session.get_outputs()[0].name,
+        output_name=outputs[0],
+        embedding_name=EMBEDDING_OUTPUT if EMBEDDING_OUTPUT in outputs[1:] else None,
     )
 
 

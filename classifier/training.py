@@ -370,6 +370,7 @@ def classifier_train(
         metrics={**report, "rejection": rejection},
         training_data={
             "source": data_source,
+            "embedding_extractor": backbone.extractor,
             "counts": dict(sorted(kept_counts.items())),
             "train_counts": dict(sorted(Counter(labels[i] for i in train).items())),
             "validation_counts": report["evaluated_on"]["counts"],

@@ -22,8 +22,9 @@ from django.utils.html import format_html
 from regulations.models import Species
 
 from .admin_filters import ConfidenceListFilter, RegionListFilter
-from .models import Contributor, Identification, Sighting
-from .roles import EVERY_PROJECT, admin_sighting_projects, user_moderates_any
+from .individuals.selectors import sighting_candidates
+from .models import Contributor, Identification, Individual, Sighting, SightingEmbedding
+from .roles import EVERY_PROJECT, admin_sighting_projects, user_moderates, user_moderates_any
 from .selectors import sighting_latest_classification, sightings_in_admin_scope
 from .services.identifications import (
     identification_confirm_suggestion,
@@ -33,6 +34,7 @@ from .services.identifications import (
     sighting_suggestion_get,
     species_merge,
 )
+from .services.individuals import sighting_individual_match
 from .visibility import seen_photo_url, sighting_place, sightings_seen_by
 
 
@@ -384,6 +386,12 @@ class SightingAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["moderation"] = self._moderation_panel(request, obj)
+            if user_moderates(request.user, project_id=obj.project_id):
+                context["individuals"] = {
+                    "current": obj.individual,
+                    "candidates": sighting_candidates(sighting=obj, viewer=request.user),
+                    "has_embedding": SightingEmbedding.objects.filter(sighting=obj).exists(),
+                }
         return super().render_change_form(
             request, context, add=add, change=change, form_url=form_url, obj=obj
         )
@@ -430,7 +438,34 @@ class SightingAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.merge_species_view),
             name="sightings_sighting_merge_species",
         )
-        return [merge, *super().get_urls()]
+        individual = path(
+            "<uuid:sighting_id>/individual/",
+            self.admin_site.admin_view(self.individual_view),
+            name="sightings_sighting_individual",
+        )
+        return [merge, individual, *super().get_urls()]
+
+    def individual_view(self, request, sighting_id):
+        """The one-click match: POST same_as=<earlier sighting id>."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:sightings_sighting_change", args=[sighting_id]))
+        sighting = self.get_queryset(request).filter(pk=sighting_id).first()
+        candidate = self.get_queryset(request).filter(pk=request.POST.get("same_as") or None).first()
+        if sighting is None or candidate is None:
+            raise PermissionDenied
+        try:
+            individual = sighting_individual_match(sighting=sighting, candidate=candidate, user=request.user)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            LogEntry.objects.log_actions(
+                user_id=request.user.pk,
+                queryset=Sighting.objects.filter(pk=sighting.pk),
+                action_flag=CHANGE,
+                change_message=f"Linked to the individual {individual.name} (same as {candidate.pk}).",
+            )
+            self.message_user(request, f"This sighting now shows {individual.name}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:sightings_sighting_change", args=[sighting_id]))
 
     def merge_species_view(self, request):
         if not self.has_moderate_permission(request):
@@ -516,3 +551,58 @@ class ContributorAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class IndividualSightingInline(admin.TabularInline):
+    model = Sighting
+    fk_name = "individual"
+    fields = ["observed_at", "owner", "individual_linked_by", "individual_linked_at"]
+    readonly_fields = ["observed_at", "owner", "individual_linked_by", "individual_linked_at"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Individual)
+class IndividualAdmin(admin.ModelAdmin):
+    """Named animals; sightings join them from the sighting's page ("Same individual")."""
+
+    list_display = ["name", "project", "species", "created_at"]
+    list_filter = ["project"]
+    list_select_related = ["project", "species"]
+    search_fields = ["name", "notes"]
+    autocomplete_fields = ["species"]
+    readonly_fields = ["created_by", "created_at"]
+    inlines = [IndividualSightingInline]
+
+    def get_queryset(self, request):
+        scope = admin_sighting_projects(request.user)
+        queryset = super().get_queryset(request)
+        return queryset if scope is EVERY_PROJECT else queryset.filter(project_id__in=sorted(scope))
+
+    def has_module_permission(self, request):
+        return user_moderates_any(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return user_moderates_any(request.user) and (
+            obj is None or user_moderates(request.user, project_id=obj.project_id)
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return user_moderates_any(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not user_moderates(request.user, project_id=obj.project_id):
+            raise PermissionDenied
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

@@ -125,6 +125,18 @@ class Sighting(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     classified_at = models.DateTimeField(null=True, blank=True)
+    individual = models.ForeignKey(
+        "Individual",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sightings",
+        help_text="The animal this sighting shows, as a moderator decided.",
+    )
+    individual_linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    individual_linked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -234,6 +246,48 @@ class Identification(models.Model):
 
     def __str__(self):
         return f"{self.get_source_display()}: {self.species} on {self.sighting_id}"
+
+
+class Individual(models.Model):
+    """One animal known by its markings, followed across sightings: moderators link them to it."""
+
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, help_text="Its Darwin Core organismID."
+    )
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="individuals")
+    species = models.ForeignKey(Species, on_delete=models.PROTECT, related_name="individuals")
+    name = models.CharField(max_length=200, help_text='How the project knows it ("J35", "Old Notch").')
+    notes = models.TextField(blank=True, max_length=5000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="one_individual_name_per_project")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class SightingEmbedding(models.Model):
+    """What the photo looks like to the classifier's backbone: an L2-normalised float32 vector.
+
+    `extractor` names what made it, so that only vectors of one extractor are ever compared."""
+
+    sighting = models.OneToOneField(
+        Sighting, on_delete=models.CASCADE, primary_key=True, related_name="embedding"
+    )
+    extractor = models.CharField(max_length=64, db_index=True)
+    dimensions = models.PositiveIntegerField()
+    vector = models.BinaryField(help_text="Little-endian float32 values.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self):
+        return f"embedding of {self.sighting_id}"
 
 
 def _export_formats():

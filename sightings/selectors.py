@@ -48,7 +48,7 @@ def sightings_in_admin_scope(*, user: Any, queryset: QuerySet[Sighting]) -> Quer
 def sightings_visible_to(*, user: Any) -> QuerySet[Sighting]:
     """Anglers read their own sightings; moderators also read those of the projects they moderate.
     Annotated as `user` may see them."""
-    queryset = Sighting.objects.select_related("species", "project").prefetch_related(
+    queryset = Sighting.objects.select_related("species", "project", "individual").prefetch_related(
         _classifications_newest_first()
     )
     scope = moderated_projects(user)
@@ -91,6 +91,9 @@ def sighting_detail(*, sighting: Sighting, viewer: "ViewerLike", fresh: bool = F
     return {
         "id": sighting.pk,
         "project": sighting.project.slug,
+        "individual": (
+            {"id": sighting.individual.pk, "name": sighting.individual.name} if sighting.individual else None
+        ),
         "status": sighting.status,
         "failure_reason": sighting.failure_reason,
         "quality_grade": sighting.quality_grade,

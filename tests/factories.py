@@ -27,18 +27,26 @@ COLOR_PREPROCESSING = {
 RED, GREEN, BLUE = (220, 20, 20), (20, 220, 20), (20, 20, 220)
 
 
-def color_model_bytes():
-    """An ONNX model that answers by the dominant colour: red -> bass, green -> walleye, blue -> not_fish."""
+def color_model_bytes(*, embedding=False):
+    """An ONNX model that answers by the dominant colour: red -> bass, green -> walleye, blue -> not_fish.
+
+    `embedding=True` also gives the mean colour as a second output, "embedding", as the classifiers
+    the platform composes do."""
     weights = (np.eye(3, dtype=np.float32) * 12.0).astype(np.float32)
+    nodes = [
+        helper.make_node("ReduceMean", ["input", "axes"], ["pooled"], keepdims=0),
+        helper.make_node("MatMul", ["pooled", "weights"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+    ]
+    outputs = [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 3])]
+    if embedding:
+        nodes.append(helper.make_node("Identity", ["pooled"], ["embedding"]))
+        outputs.append(helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", 3]))
     graph = helper.make_graph(
-        [
-            helper.make_node("ReduceMean", ["input", "axes"], ["pooled"], keepdims=0),
-            helper.make_node("MatMul", ["pooled", "weights"], ["logits"]),
-            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
-        ],
+        nodes,
         "color",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 8, 8])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 3])],
+        outputs,
         initializer=[
             helper.make_tensor("axes", TensorProto.INT64, [2], [2, 3]),
             helper.make_tensor("weights", TensorProto.FLOAT, [3, 3], weights.flatten().tolist()),

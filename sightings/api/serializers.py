@@ -91,6 +91,9 @@ class SightingSerializer(serializers.Serializer):
 
     id = serializers.UUIDField()
     project = serializers.SlugField(help_text="The slug of the sighting's project.")
+    individual = serializers.DictField(
+        allow_null=True, help_text="The individual a moderator linked it to: id and name, or null."
+    )
     status = serializers.ChoiceField(choices=Sighting.Status.choices)
     failure_reason = serializers.CharField()
     quality_grade = serializers.ChoiceField(choices=Sighting.QualityGrade.choices)

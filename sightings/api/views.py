@@ -7,11 +7,15 @@ from rest_framework.response import Response
 
 from regulations.models import Species
 
+from ..individuals.selectors import sighting_candidates
 from ..models import Sighting
+from ..roles import user_moderates
 from ..selectors import sighting_detail, sightings_visible_to
 from ..services.identifications import identification_confirm_suggestion, identification_set_species
+from ..services.individuals import sighting_individual_unlink
 from ..services.submission import sighting_submit
 from ..visibility import sighting_seen_by_owner
+from .individuals import CandidateSerializer, LinkSerializer, sighting_link_from_request
 from .serializers import (
     IdentificationSerializer,
     IdentifySerializer,
@@ -33,7 +37,7 @@ class SightingViewSet(
     """Anglers' own sightings: submit a catch, follow its classification, correct its details."""
 
     filterset_class = SightingFilter
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     queryset = Sighting.objects.none()
 
@@ -80,6 +84,30 @@ class SightingViewSet(
         serializer = SightingUpdateSerializer(sighting, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         serializer.save()
+        return Response(self.present(self.get_queryset().get(pk=sighting.pk)))
+
+    @extend_schema(responses={200: CandidateSerializer(many=True)})
+    @action(detail=True, methods=["get"], serializer_class=CandidateSerializer)
+    def candidates(self, request, pk=None):
+        """The project's moderators: earlier sightings of the same species whose photos look most like
+        this one, best first (nearest neighbours on the photos' embeddings)."""
+        sighting = self.get_object()
+        if not user_moderates(request.user, project_id=sighting.project_id):
+            self.permission_denied(request, message="Only the project's moderators see candidate matches.")
+        found = sighting_candidates(sighting=sighting, viewer=request.user)
+        return Response(CandidateSerializer(found, many=True).data)
+
+    @extend_schema(request=LinkSerializer, responses={200: SightingSerializer})
+    @action(detail=True, methods=["post", "delete"], serializer_class=LinkSerializer)
+    def individual(self, request, pk=None):
+        """The project's moderators: say which individual the sighting shows (POST), or none (DELETE)."""
+        sighting = self.get_object()
+        if request.method == "DELETE":
+            sighting_individual_unlink(sighting=sighting, user=request.user)
+        else:
+            given = LinkSerializer(data=request.data)
+            given.is_valid(raise_exception=True)
+            sighting_link_from_request(sighting=sighting, data=given.validated_data, user=request.user)
         return Response(self.present(self.get_queryset().get(pk=sighting.pk)))
 
     @extend_schema(request=IdentifySerializer, responses={201: IdentificationSerializer})

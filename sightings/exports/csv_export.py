@@ -8,6 +8,7 @@ from .selectors import export_rows
 COLUMNS = [
     "id",
     "project",
+    "individual_id",
     "scientific_name",
     "common_name",
     "quality_grade",
@@ -30,6 +31,7 @@ def row_values(row, *, photo_url):
     return [
         row.id,
         row.project,
+        row.individual_id or "",
         row.scientific_name,
         row.common_name,
         row.quality_grade,

@@ -44,6 +44,7 @@ OCCURRENCE_TERMS = [
     DWC + "dataGeneralizations",
     DWC + "datasetID",
     DWC + "datasetName",
+    DWC + "organismID",
 ]
 MULTIMEDIA_TERMS = [
     DCTERMS + "type",
@@ -264,6 +265,7 @@ class DarwinCoreArchiveExporter(Exporter):
                 GENERALIZED if row.coordinates == Coordinates.GENERALIZED else "",
                 f"urn:uuid:{row.dataset_id}",
                 row.dataset_name,
+                f"urn:uuid:{row.individual_id}" if row.individual_id else "",
             ]
 
     def _multimedia(self):

@@ -49,6 +49,7 @@ class GeoJsonExporter(Exporter):
             "geometry": geometry,
             "properties": {
                 "project": row.project,
+                "individual_id": str(row.individual_id) if row.individual_id else None,
                 "scientific_name": row.scientific_name,
                 "common_name": row.common_name,
                 "quality_grade": row.quality_grade,

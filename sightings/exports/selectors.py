@@ -70,6 +70,7 @@ class ExportRow:
     project: str
     dataset_id: Any
     dataset_name: str
+    individual_id: Any
     owner_id: int | None = None
     identified_by_id: int | None = None
 
@@ -137,6 +138,7 @@ VALUES = (
     "project__slug",
     "project__dataset_id",
     "project__name",
+    "individual_id",
 )
 PEOPLE_VALUES = ("owner_id", "identified_by_id")
 
@@ -186,6 +188,7 @@ def _row(values, *, people: bool) -> ExportRow:
         project,
         dataset_id,
         dataset_name,
+        individual_id,
     ) = values[: len(VALUES)]
     place: Place = place_build(kind=seen_place, latitude=latitude, longitude=longitude, accuracy_m=accuracy)
     row = ExportRow(
@@ -212,6 +215,7 @@ def _row(values, *, people: bool) -> ExportRow:
         project=project,
         dataset_id=dataset_id,
         dataset_name=dataset_name,
+        individual_id=individual_id,
     )
     if people:
         row.owner_id, row.identified_by_id = values[len(VALUES) :]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, JSONField, OuterRef, Subquery
@@ -27,7 +28,8 @@ from classifier.models import ModelVersion
 from regulations.models import Species
 from regulations.selectors import species_by_labels, species_changes
 
-from ..models import Classification, Identification, Prediction, Sighting
+from ..individuals.vectors import embedding_bytes
+from ..models import Classification, Identification, Prediction, Sighting, SightingEmbedding
 from ..storage import storage_read
 from .identifications import identification_machine_add
 from .public_photos import public_photo_store
@@ -250,6 +252,8 @@ def _record(
                     model_version=model_version,
                     has_identifications=sighting.has_identifications,
                 )
+            if result.embedding is not None and not result.rejected:
+                _embedding_store(sighting=sighting, model_version=model_version, vector=result.embedding)
             sighting.status = Sighting.Status.REJECTED if result.rejected else Sighting.Status.CLASSIFIED
             sighting.failure_reason = ""
             sighting.classified_at = timezone.now()
@@ -274,6 +278,24 @@ def _record(
             raise
         return existing
     return classification
+
+
+def _embedding_store(*, sighting: Sighting, model_version: ModelVersion, vector: np.ndarray) -> None:
+    """The photo's embedding, replacing one an earlier version made: one statement."""
+    SightingEmbedding.objects.bulk_create(
+        [
+            SightingEmbedding(
+                sighting=sighting,
+                extractor=model_version.embedding_extractor,
+                dimensions=len(vector),
+                vector=embedding_bytes(vector),
+                created_at=timezone.now(),
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["sighting"],
+        update_fields=["extractor", "dimensions", "vector", "created_at"],
+    )
 
 
 def _mark_failed(*, sighting_id: UUID | str, reason: str) -> None:

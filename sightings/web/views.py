@@ -1,5 +1,6 @@
 import math
 import mimetypes
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,10 +20,13 @@ from projects.selectors import project_default, projects_open_to
 from regulations.models import Species
 
 from ..errors import StorageUnavailable
+from ..individuals.selectors import individual_history, sighting_candidates
+from ..models import Individual
 from ..photo_links import photo_name_from_token
 from ..roles import user_moderates
 from ..selectors import map_points, region_outlines, sighting_detail, sightings_visible_to, species_summary
 from ..services.identifications import identification_confirm_suggestion, identification_set_species
+from ..services.individuals import sighting_individual_match
 from ..services.submission import sighting_submit
 from .forms import IdentifyForm, SightingSubmitForm, SignUpForm
 from .limits import signup_wait
@@ -132,7 +136,38 @@ def _detail_context(request, pk):
 
 @login_required(login_url=LOGIN_URL)
 def sighting_detail_page(request, pk):
-    return render(request, "sightings/detail.html", _detail_context(request, pk))
+    context = _detail_context(request, pk)
+    sighting = context["sighting"]
+    moderates = user_moderates(request.user, project_id=sighting.project_id)
+    context["individual_candidates"] = (
+        sighting_candidates(sighting=sighting, viewer=request.user) if moderates else None
+    )
+    return render(request, "sightings/detail.html", context)
+
+
+@login_required(login_url=LOGIN_URL)
+@require_POST
+def sighting_individual_match_page(request, pk):
+    """The moderator's one click: this sighting shows the same animal as an earlier one."""
+    visible = sightings_visible_to(user=request.user)
+    sighting = get_object_or_404(visible, pk=pk)
+    candidate = visible.filter(pk=_uuid_or_none(request.POST.get("same_as"))).first()
+    if candidate is None:
+        messages.error(request, "Choose one of the earlier sightings.")
+        return redirect("sightings-web:detail", pk=sighting.pk)
+    try:
+        individual = sighting_individual_match(sighting=sighting, candidate=candidate, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Linked: this sighting shows {individual.name}.")
+    return redirect("sightings-web:detail", pk=sighting.pk)
+
+
+def individual_detail(request, pk):
+    individual = get_object_or_404(Individual.objects.select_related("project", "species"), pk=pk)
+    history = individual_history(individual=individual, viewer=request.user)
+    return render(request, "individuals/detail.html", {"individual": individual, "history": history})
 
 
 @login_required(login_url=LOGIN_URL)
@@ -207,6 +242,13 @@ def photo(request, token):
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _uuid_or_none(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def _percent(score):

@@ -61,6 +61,10 @@ class TestGraphs:
         assert probabilities.shape == (1, 3)
         np.testing.assert_allclose(probabilities, head.probabilities(embedding), atol=1e-5)
         assert probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+        # The second output is the embedding itself: what individuals are matched on.
+        outputs = [output.name for output in onnx.load_model_from_string(composed).graph.output]
+        assert outputs == ["probabilities", "embedding"]
+        np.testing.assert_allclose(run(composed, tensor, "embedding"), embedding, atol=1e-6)
 
     def test_float32_copy_computes_the_same_in_float32(self, tensor):
         cut = embedding_model(

@@ -1,0 +1,96 @@
+"""Moderators link sightings to individuals: one animal followed across its sightings."""
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from projects.models import Project
+from regulations.models import Species
+
+from ..models import Individual, Sighting
+from ..roles import user_moderates
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+
+def _check_moderator(*, user: "User | AnonymousUser", project_id: int) -> None:
+    if not user_moderates(user, project_id=project_id):
+        raise PermissionDenied("Only the project's moderators link sightings to individuals.")
+
+
+def individual_create(
+    *, project: Project, species: Species, name: str, user: "User", notes: str = ""
+) -> Individual:
+    """A new individual of the project. Raises PermissionDenied for a non-moderator and
+    ValidationError for a blank or taken name or a species outside the project's taxa."""
+    _check_moderator(user=user, project_id=project.pk)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the individual a name."})
+    if project.taxa.exists() and not project.taxa.filter(pk=species.pk).exists():
+        raise ValidationError({"species": f"{species} is not among the taxa of the project {project.name}."})
+    try:
+        with transaction.atomic():
+            return Individual.objects.create(
+                project=project, species=species, name=name[:200], notes=notes, created_by=user
+            )
+    except IntegrityError:
+        raise ValidationError({"name": f"{project.name} already has an individual named {name!r}."}) from None
+
+
+@transaction.atomic
+def sighting_individual_link(*, sighting: Sighting, individual: Individual, user: "User") -> Sighting:
+    """Say that the sighting shows this individual (replacing an earlier link)."""
+    _check_moderator(user=user, project_id=sighting.project_id)
+    if individual.project_id != sighting.project_id:
+        raise ValidationError({"individual": "The individual belongs to another project."})
+    if sighting.species_id is None:
+        raise ValidationError({"individual": "Identify the species first."})
+    if individual.species_id not in (sighting.species_id, getattr(sighting.species, "merged_into_id", None)):
+        raise ValidationError(
+            {"individual": f"{individual.name} is a {individual.species}, not a {sighting.species}."}
+        )
+    now = timezone.now()
+    Sighting.objects.filter(pk=sighting.pk).update(
+        individual=individual, individual_linked_by=user, individual_linked_at=now, updated_at=now
+    )
+    sighting.individual, sighting.individual_linked_by, sighting.individual_linked_at = individual, user, now
+    sighting.updated_at = now
+    return sighting
+
+
+@transaction.atomic
+def sighting_individual_match(*, sighting: Sighting, candidate: Sighting, user: "User") -> Individual:
+    """One click: `sighting` shows the same animal as `candidate`. Both join the candidate's
+    individual, or a new one named after the species and the candidate when it has none."""
+    _check_moderator(user=user, project_id=sighting.project_id)
+    if candidate.pk == sighting.pk:
+        raise ValidationError({"candidate": "A sighting cannot match itself."})
+    if candidate.project_id != sighting.project_id or candidate.species_id != sighting.species_id:
+        raise ValidationError({"candidate": "The candidate is not of the same project and species."})
+    individual = candidate.individual
+    if individual is None:
+        species = candidate.species
+        assert species is not None  # the sighting's species, checked above
+        individual = individual_create(
+            project=candidate.project,
+            species=species,
+            name=f"{species.common_name or species.scientific_name} {str(candidate.pk)[:8]}",
+            user=user,
+        )
+        sighting_individual_link(sighting=candidate, individual=individual, user=user)
+    sighting_individual_link(sighting=sighting, individual=individual, user=user)
+    return individual
+
+
+def sighting_individual_unlink(*, sighting: Sighting, user: "User") -> Sighting:
+    _check_moderator(user=user, project_id=sighting.project_id)
+    now = timezone.now()
+    Sighting.objects.filter(pk=sighting.pk).update(
+        individual=None, individual_linked_by=user, individual_linked_at=now, updated_at=now
+    )
+    sighting.individual = None
+    return sighting

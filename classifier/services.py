@@ -120,6 +120,7 @@ def demo_model_install(*, data: bytes, origin: str, project: Project | None = No
     )
 
 
+@transaction.atomic
 def model_version_activate(*, model_version: ModelVersion) -> ModelVersion:
     """Make this the only active version of its project; model_version_activated is sent once the
     change commits."""

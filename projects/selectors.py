@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db.models import Case, Q, QuerySet, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, When
 
 from .models import Membership, Project
 from .roles import role_includes
@@ -13,6 +13,23 @@ def project_default() -> Project:
         slug=settings.DEFAULT_PROJECT_SLUG,
         defaults={"name": DEFAULT_PROJECT_NAME, "negative_name": "not a fish"},
     )
+    return project
+
+
+def project_for_submission(*, slug: str | None, user_id: int | None) -> Project | None:
+    """The project of this slug (blank: the default one, made when missing), in one query, with
+    `is_member` (the user is a member) and `has_regions` (it records in listed regions only)."""
+    slug = slug or settings.DEFAULT_PROJECT_SLUG
+    memberships = Membership.objects.filter(project=OuterRef("pk"))
+    memberships = memberships.filter(user_id=user_id) if user_id is not None else memberships.none()
+    queryset = Project.objects.filter(slug=slug).annotate(
+        is_member=Exists(memberships),
+        has_regions=Exists(Project.regions.through.objects.filter(project_id=OuterRef("pk"))),
+    )
+    project = queryset.first()
+    if project is None and slug == settings.DEFAULT_PROJECT_SLUG:
+        project_default()
+        project = queryset.first()
     return project
 
 

@@ -88,7 +88,7 @@ class SightingViewSet(
 
     @extend_schema(responses={200: CandidateSerializer(many=True)})
     @action(detail=True, methods=["get"], serializer_class=CandidateSerializer)
-    def candidates(self, request, pk=None):
+    def candidates(self, request, pk=None, format=None):
         """The project's moderators: earlier sightings of the same species whose photos look most like
         this one, best first (nearest neighbours on the photos' embeddings)."""
         sighting = self.get_object()
@@ -99,7 +99,7 @@ class SightingViewSet(
 
     @extend_schema(request=LinkSerializer, responses={200: SightingSerializer})
     @action(detail=True, methods=["post", "delete"], serializer_class=LinkSerializer)
-    def individual(self, request, pk=None):
+    def individual(self, request, pk=None, format=None):
         """The project's moderators: say which individual the sighting shows (POST), or none (DELETE)."""
         sighting = self.get_object()
         if request.method == "DELETE":

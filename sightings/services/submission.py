@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from classifier.imaging import PhotoError, inspect_photo
 from projects.models import Project
-from projects.selectors import project_default, project_get, projects_open_to
+from projects.selectors import project_for_submission
 
 from ..models import Sighting, original_photo_key
 from ..storage import storage_delete_quietly, storage_save
@@ -76,6 +76,7 @@ def sighting_submit(
         )
 
     location = _location(latitude=latitude, longitude=longitude, exif_gps=info.gps)
+    _check_project_area(project=target, location=location)
     observed_at = _observed_at(observed_at=observed_at, exif_taken_at=info.taken_at)
 
     name = storage_save(name=original_photo_key(None, f"photo.{info.extension}"), data=data)
@@ -135,17 +136,24 @@ def _photo_bytes(*, photo: bytes | File | None, photo_url: str | None) -> bytes:
 
 
 def _project_for(*, owner: "User", slug: str | None) -> Project:
-    if slug is None or slug == "":
-        return project_default()
-    project = projects_open_to(user_id=owner.pk).filter(slug=slug).first()
-    if project is not None:
-        return project
-    existing = project_get(slug=slug) if isinstance(slug, str) else None
-    if existing is None:
+    project = project_for_submission(slug=slug, user_id=owner.pk)
+    if project is None:
         raise ValidationError({"project": f"No project has the slug {str(slug)[:100]!r}."})
-    if not existing.accepts_submissions:
-        raise ValidationError({"project": f"{existing.name} no longer accepts submissions."})
-    raise ValidationError({"project": f"{existing.name} is for its members only."})
+    if not project.accepts_submissions:
+        raise ValidationError({"project": f"{project.name} no longer accepts submissions."})
+    if not (project.open_to_all or project.is_member):  # type: ignore[attr-defined]
+        raise ValidationError({"project": f"{project.name} is for its members only."})
+    return project
+
+
+def _check_project_area(*, project: Project, location: Point) -> None:
+    if not project.has_regions:  # type: ignore[attr-defined]
+        return
+    if not project.regions.filter(geometry__intersects=location).exists():
+        names = ", ".join(project.regions.order_by("name").values_list("name", flat=True)[:5])
+        raise ValidationError(
+            {"latitude": f"This place is outside the area {project.name} records ({names})."}
+        )
 
 
 def _check_length(length_cm: Decimal | float | None) -> None:

@@ -277,3 +277,23 @@ def test_the_phone_page_offers_the_anglers_projects_and_stores_the_choice(cetace
     )
     assert answer.status_code == 302, answer.content.decode()[:2000]
     assert Sighting.objects.get().project == cetaceans
+
+
+@pytest.mark.django_db
+def test_a_project_with_regions_records_inside_them_only(cetaceans, angler):
+    from tests.sightings.exports.helpers import region_make
+
+    cetaceans.regions.set([region_make(code="salish-sea", bbox=(-125.5, 47.0, -122.0, 50.5))])
+    with pytest.raises(ValidationError) as refused:
+        sighting_submit(
+            owner=angler,
+            photo=factories.photo_bytes(),
+            latitude=41.5,
+            longitude=-81.69,
+            observed_at=factories.aware(2026, 6, 1, 8, 0),
+            project="cetaceans",
+        )
+    assert "outside the area" in str(refused.value) and "salish-sea" in str(refused.value)
+    assert not Sighting.objects.exists()
+    inside = _submit(angler, project="cetaceans")
+    assert inside.project == cetaceans

@@ -103,12 +103,15 @@ class TestClassifierTrain:
             assert result.top_label == label
             assert result.rejected == (label == "not_fish")
 
-    def test_one_onnx_graph_gives_the_heads_probabilities(self, tiny_backbone_spec, photo_folder):
+    def test_one_onnx_graph_gives_the_heads_probabilities_and_the_embedding(
+        self, tiny_backbone_spec, photo_folder
+    ):
         examples = image_folder_examples(roots=[photo_folder])
         version = train(examples, tiny_backbone_spec).model_version
         data = model_bytes_read(model_version=version)
         session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-        assert [output.name for output in session.get_outputs()] == ["probabilities"]
+        assert [output.name for output in session.get_outputs()] == ["probabilities", "embedding"]
+        assert version.embedding_extractor == tiny_backbone_spec.extractor
         head = classifier_head_read(model_bytes=data, classes=version.labels)
         embeddings = embeddings_get(backbone=tiny_backbone_spec, examples=examples[:5], max_pixels=MAX_PIXELS)
         preprocessing = Preprocessing.from_spec(version.preprocessing)

@@ -207,40 +207,8 @@ class SightingAdmin(admin.ModelAdmin):
     search_fields = ["species__scientific_name", "species__common_name", "owner__username", "notes"]
     search_help_text = "Species name, owner's username or words of the notes."
     actions = ["confirm_suggested_species", "set_species"]
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "project",
-                    "owner",
-                    "status",
-                    "species",
-                    "quality_grade",
-                    "observed_at",
-                    "length_cm",
-                    "notes",
-                ]
-            },
-        ),
-        ("Identify", {"fields": ["confirm_suggestion", "set_species", "identification_comment"]}),
-        (
-            "More",
-            {
-                "classes": ["collapse"],
-                "fields": [
-                    "geoprivacy",
-                    "license",
-                    "failure_reason",
-                    "created_at",
-                    "classified_at",
-                    "updated_at",
-                    "photo_sha256",
-                ],
-            },
-        ),
-    ]
-    readonly_fields = [
+    # Every field of the sighting itself is read-only here: moderators write identifications only.
+    summary_fields = [
         "project",
         "owner",
         "status",
@@ -249,6 +217,8 @@ class SightingAdmin(admin.ModelAdmin):
         "observed_at",
         "length_cm",
         "notes",
+    ]
+    more_fields = [
         "geoprivacy",
         "license",
         "failure_reason",
@@ -257,6 +227,12 @@ class SightingAdmin(admin.ModelAdmin):
         "updated_at",
         "photo_sha256",
     ]
+    fieldsets = [
+        (None, {"fields": tuple(summary_fields)}),
+        ("Identify", {"fields": ["confirm_suggestion", "set_species", "identification_comment"]}),
+        ("More", {"classes": ["collapse"], "fields": tuple(more_fields)}),
+    ]
+    readonly_fields = [*summary_fields, *more_fields]
 
     def get_queryset(self, request):
         # The list shows no place and only the top prediction's name (see changelist_view).

@@ -253,7 +253,9 @@ def _record(
                     has_identifications=sighting.has_identifications,
                 )
             if result.embedding is not None and not result.rejected:
-                _embedding_store(sighting=sighting, model_version=model_version, vector=result.embedding)
+                sighting_embedding_store(
+                    sighting=sighting, model_version=model_version, vector=result.embedding
+                )
             sighting.status = Sighting.Status.REJECTED if result.rejected else Sighting.Status.CLASSIFIED
             sighting.failure_reason = ""
             sighting.classified_at = timezone.now()
@@ -280,7 +282,7 @@ def _record(
     return classification
 
 
-def _embedding_store(*, sighting: Sighting, model_version: ModelVersion, vector: np.ndarray) -> None:
+def sighting_embedding_store(*, sighting: Sighting, model_version: ModelVersion, vector: np.ndarray) -> None:
     """The photo's embedding, replacing one an earlier version made: one statement."""
     SightingEmbedding.objects.bulk_create(
         [

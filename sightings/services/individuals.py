@@ -2,15 +2,21 @@
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from classifier.imaging import PhotoError
+from classifier.inference import classify_photo
+from classifier.selectors import model_version_active
 from projects.models import Project
 from regulations.models import Species
 
-from ..models import Individual, Sighting
+from ..models import Individual, Sighting, SightingEmbedding
 from ..roles import user_moderates
+from ..storage import storage_read
+from .classification import sighting_embedding_store
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -94,3 +100,35 @@ def sighting_individual_unlink(*, sighting: Sighting, user: "User") -> Sighting:
     )
     sighting.individual = None
     return sighting
+
+
+def sightings_embed_missing(*, project: Project, limit: int | None = None) -> tuple[int, int]:
+    """Give the project's identified sightings classified before their model gave embeddings one,
+    from the active version (its answer is not recorded again). Answers (embedded, skipped)."""
+    version = model_version_active(project=project)
+    if version is None:
+        return 0, 0
+    have = SightingEmbedding.objects.filter(extractor=version.embedding_extractor).values("sighting_id")
+    missing = (
+        Sighting.objects.filter(project=project, species__isnull=False)
+        .exclude(pk__in=have)
+        .exclude(status=Sighting.Status.FAILED)
+        .order_by("created_at")
+    )
+    embedded = skipped = 0
+    for sighting in missing[:limit].iterator() if limit else missing.iterator():
+        try:
+            result = classify_photo(
+                model_version=version,
+                data=storage_read(name=sighting.photo.name),
+                top_k=1,
+                max_pixels=settings.PHOTO_MAX_PIXELS,
+            )
+        except (FileNotFoundError, PhotoError):
+            skipped += 1
+            continue
+        if result.embedding is None:
+            return embedded, skipped  # the active version gives no embeddings at all
+        sighting_embedding_store(sighting=sighting, model_version=version, vector=result.embedding)
+        embedded += 1
+    return embedded, skipped

@@ -242,3 +242,27 @@ class TestGallery:
         assert set(gallery_get(**key).ids) == {catches[0].pk, catches[2].pk, catches[3].pk}
         newer = _catch(catches[0].owner, SHADES[0], minutes=20)
         assert set(gallery_get(**key).ids) == {catches[0].pk, catches[2].pk, catches[3].pk, newer.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sightings_classified_before_embeddings_get_one_from_the_command(color_model, angler, eager_tasks):
+    from django.core.management import call_command
+
+    old = [_catch(angler, color, minutes=index) for index, color in enumerate(SHADES[:2])]
+    # Verified ones: a newly active version re-classifies only those still needing an ID.
+    Sighting.objects.update(quality_grade=Sighting.QualityGrade.VERIFIED)
+    assert not SightingEmbedding.objects.exists()
+    model_version_register(
+        onnx_bytes=factories.color_model_bytes(embedding=True),
+        name="colour model with embeddings",
+        labels=factories.COLOR_LABELS,
+        preprocessing=factories.COLOR_PREPROCESSING,
+        source="imported",
+        activate=True,
+    )
+    output = io.StringIO()
+    call_command("embed_sightings", stdout=output)
+    assert "2 sightings embedded" in output.getvalue()
+    assert set(SightingEmbedding.objects.values_list("sighting_id", flat=True)) == {catch.pk for catch in old}
+    call_command("embed_sightings", stdout=output)
+    assert "0 sightings embedded" in output.getvalue()

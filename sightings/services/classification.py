@@ -31,7 +31,7 @@ from regulations.selectors import species_by_labels, species_changes
 from ..individuals.vectors import embedding_bytes
 from ..models import Classification, Identification, Prediction, Sighting, SightingEmbedding
 from ..storage import storage_read
-from .identifications import identification_machine_add
+from .identifications import identification_machine_add, sighting_status_for
 from .public_photos import public_photo_store
 
 logger = logging.getLogger(__name__)
@@ -256,7 +256,8 @@ def _record(
                 sighting_embedding_store(
                     sighting=sighting, model_version=model_version, vector=result.embedding
                 )
-            sighting.status = Sighting.Status.REJECTED if result.rejected else Sighting.Status.CLASSIFIED
+            status = Sighting.Status.REJECTED if result.rejected else Sighting.Status.CLASSIFIED
+            sighting.status = sighting_status_for(status=status, species_id=sighting.species_id)
             sighting.failure_reason = ""
             sighting.classified_at = timezone.now()
             sighting.top_score = result.top_score

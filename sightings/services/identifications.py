@@ -435,11 +435,23 @@ def _sightings_derive_identity(*, sightings: Sequence[Sighting]) -> None:
         species, grade = _identity_decide(identifications=by_sighting[sighting.pk])
         grade = _grade_with_evidence(sighting=sighting, grade=grade)
         species_id = species.pk if species else None
-        if (species_id, grade) != (sighting.species_id, sighting.quality_grade):
-            sighting.species, sighting.quality_grade, sighting.updated_at = species, grade, now
+        status = sighting_status_for(status=sighting.status, species_id=species_id)
+        if (species_id, grade, status) != (sighting.species_id, sighting.quality_grade, sighting.status):
+            sighting.species, sighting.quality_grade, sighting.status = species, grade, status
+            sighting.updated_at = now
             changed.append(sighting)
     if changed:
-        Sighting.objects.bulk_update(changed, ["species", "quality_grade", "updated_at"], batch_size=500)
+        Sighting.objects.bulk_update(
+            changed, ["species", "quality_grade", "status", "updated_at"], batch_size=500
+        )
+
+
+def sighting_status_for(*, status: str, species_id: int | None) -> str:
+    """The status follows the identification: a photo the classifier rejected that someone then
+    identified shows a known species, so it is classified."""
+    if status == Sighting.Status.REJECTED and species_id is not None:
+        return Sighting.Status.CLASSIFIED
+    return status
 
 
 def _grade_with_evidence(*, sighting: Sighting, grade: Sighting.QualityGrade) -> Sighting.QualityGrade:

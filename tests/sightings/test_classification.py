@@ -60,6 +60,32 @@ def test_photo_of_none_of_the_classes_is_rejected_without_species(angler, color_
     assert not sighting.identifications.exists()
 
 
+def test_a_rejected_photo_that_someone_identifies_is_classified_and_stays_so(
+    angler, moderator, color_model, color_species
+):
+    from sightings.services.identifications import identification_set_species
+
+    sighting = new_sighting(angler, factories.BLUE)
+    sighting_classify(sighting_id=sighting.pk)
+    bass = color_species["micropterus_salmoides"]
+    identification_set_species(sighting=sighting, species=bass, user=moderator)
+    sighting.refresh_from_db()
+    assert (sighting.status, sighting.species) == (Sighting.Status.CLASSIFIED, bass)
+    # Another version rejecting it again does not undo the person's identification.
+    from classifier.services import model_version_register
+
+    newer = model_version_register(
+        onnx_bytes=factories.color_model_bytes(),
+        name="newer colour model",
+        labels=factories.COLOR_LABELS,
+        preprocessing=factories.COLOR_PREPROCESSING,
+        source="imported",
+    )
+    assert sighting_classify(sighting_id=sighting.pk, model_version=newer).rejected
+    sighting.refresh_from_db()
+    assert (sighting.status, sighting.species) == (Sighting.Status.CLASSIFIED, bass)
+
+
 def test_low_top_score_is_rejected_by_threshold(angler, color_model):
     color_model.rejection_threshold = 0.999
     color_model.save()

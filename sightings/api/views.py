@@ -1,5 +1,4 @@
 from django.core.exceptions import ValidationError
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -14,6 +13,7 @@ from ..selectors import sighting_detail, sightings_visible_to
 from ..services.identifications import identification_confirm_suggestion, identification_set_species
 from ..services.individuals import sighting_individual_unlink
 from ..services.submission import sighting_submit
+from ..strict_filters import StrictFilterSet
 from ..visibility import sighting_seen_by_owner
 from .individuals import CandidateSerializer, LinkSerializer, sighting_link_from_request
 from .serializers import (
@@ -25,7 +25,7 @@ from .serializers import (
 )
 
 
-class SightingFilter(filters.FilterSet):
+class SightingFilter(StrictFilterSet):
     class Meta:
         model = Sighting
         fields = ["status", "quality_grade", "species"]

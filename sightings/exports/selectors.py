@@ -17,6 +17,7 @@ from regulations.models import Region
 
 from ..models import ExportJob, Identification, Sighting
 from ..roles import EVERY_PROJECT, export_projects, in_scope
+from ..strict_filters import query_parameters_check
 from ..visibility import Place, SeenPlace, Viewer, place_build, sightings_seen_by
 from .filters import ExportFilterSet
 
@@ -81,6 +82,7 @@ def export_selection(*, params, viewer, narrow=None) -> ExportSelection:
     `narrow` (an exporter's `narrow`) restricts the rows before anything is counted. Raises
     ValidationError naming the field.
     """
+    query_parameters_check(params=params, known=set(ExportFilterSet.base_filters))
     filterset = ExportFilterSet(data=params, queryset=Sighting.objects.all(), viewer=viewer)
     if not filterset.is_valid():
         raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})

@@ -38,8 +38,10 @@ class ExportView(APIView):
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY), 413: OpenApiTypes.OBJECT})
     def get(self, request):
         exporter_class = exporter_get(self.exporter)
-        params = request.query_params
-        options = export_options_clean(format=self.exporter, options={"split_seed": params.get("split_seed")})
+        params = request.query_params.copy()
+        options = export_options_clean(
+            format=self.exporter, options={"split_seed": params.pop("split_seed", [None])[-1]}
+        )
         selection = export_selection(params=params, viewer=request.user, narrow=exporter_class.narrow)
         count = export_count(selection=selection)
         if count > settings.EXPORT_SYNC_MAX_ROWS:

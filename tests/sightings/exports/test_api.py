@@ -139,12 +139,32 @@ def test_region_filter_by_code_or_id_for_a_trusted_viewer(make_sighting, trusted
         ({"observed_from": "yesterday"}, "observed_from", "valid date"),
         ({"license": "gpl"}, "license", "valid choice"),
         ({"model_version": "999999"}, "model_version", "valid choice"),
+        ({"quality_grade": ""}, "quality_grade", "Empty"),
+        ({"specie": "Sander vitreus"}, "specie", "Unknown parameter"),
+        ({"project": "nowhere"}, "project", "No project"),
     ],
 )
 def test_bad_filter_values_answer_400_with_field_and_reason(researcher, params, field, reason):
     response = get(researcher, CSV_URL, **params)
     assert response.status_code == 400
     assert reason in " ".join(response.json()[field])
+
+
+def test_a_job_with_an_unknown_or_blank_filter_is_refused_and_nothing_is_queued(researcher):
+    from sightings.models import ExportJob
+
+    api = token_client(researcher)
+    for filters, field in (({"specie": "Sander vitreus"}, "specie"), ({"bbox": ""}, "bbox")):
+        response = api.post("/api/v1/exports/jobs/", {"format": "csv", "filters": filters}, format="json")
+        assert response.status_code == 400 and field in response.json(), response.content
+    assert not ExportJob.objects.exists()
+
+
+@pytest.mark.parametrize("params", [{"page": ""}, {"page": "two"}, {"quality_grade": ""}, {"spieces": "1"}])
+def test_the_sightings_list_refuses_blank_or_unknown_parameters(api, params):
+    response = api.get("/api/v1/sightings/", params)
+    assert response.status_code == 400
+    assert list(response.json()) == list(params)
 
 
 def test_split_seed_must_be_an_integer(researcher):

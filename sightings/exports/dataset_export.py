@@ -16,7 +16,9 @@ import zipstream
 from django.core.exceptions import ValidationError
 from PIL import Image, UnidentifiedImageError
 
+from ..credits import Credits
 from ..storage import storage_read
+from .licences import LICENSE_URIS, REUSABLE_LICENSES
 from .registry import Exporter, exporter_register
 from .selectors import export_rows
 
@@ -37,6 +39,8 @@ LABEL_COLUMNS = [
     "coordinate_uncertainty_m",
     "coordinates",
     "license",
+    "license_url",
+    "credit",
     "split",
 ]
 COORDINATE_NOTES = {
@@ -76,7 +80,8 @@ class DatasetExporter(Exporter):
 
     @classmethod
     def narrow(cls, queryset):
-        return queryset.filter(species__isnull=False)
+        # Only photos whose licence lets a dataset carry them (the README says how many were left out).
+        return queryset.filter(species__isnull=False, license__in=REUSABLE_LICENSES)
 
     @classmethod
     def options_clean(cls, options):
@@ -97,7 +102,8 @@ class DatasetExporter(Exporter):
         with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, mode="w+", newline="") as labels:
             writer = csv.writer(labels, lineterminator="\n")
             writer.writerow(LABEL_COLUMNS if seed is not None else LABEL_COLUMNS[:-1])
-            for row in export_rows(selection=self.selection):
+            credits = Credits()
+            for row in export_rows(selection=self.selection, people=True):
                 data = self._photo(row)
                 if data is None:
                     continue
@@ -119,6 +125,8 @@ class DatasetExporter(Exporter):
                     row.uncertainty_m,
                     row.coordinates,
                     row.license,
+                    LICENSE_URIS[row.license],
+                    credits.of(row.owner_id) or "a contributor",
                 ]
                 if seed is not None:
                     values.append(split_of(sighting_id=row.id, seed=seed))
@@ -169,7 +177,11 @@ class DatasetExporter(Exporter):
             f"Images: {self.written}",
         ]
         lines += [f"  {label}: {count}" for label, count in sorted(per_label.items())]
-        lines += ["", "Licences (each image keeps its own; see the license column):"]
+        lines += [
+            "",
+            "Licences (each image keeps its own: see the license, license_url and credit columns; photos"
+            " under all rights reserved are never included):",
+        ]
         lines += [f"  {license}: {count}" for license, count in sorted(licenses.items())]
         lines += ["", f"Skipped sightings: {self.skipped}"]
         lines += [f"  {reason}: {count}" for reason, count in sorted(self.reasons.items())]

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ..credits import Credits
 from ..models import Sighting
+from .licences import LICENSE_URIS, REUSABLE_LICENSES
 from .registry import Exporter, TextBuffer, exporter_register
 from .selectors import Coordinates, CountryCodes, export_rows
 
@@ -57,12 +58,6 @@ MULTIMEDIA_TERMS = [
 ]
 KNOWN_TERMS = frozenset(OCCURRENCE_TERMS + MULTIMEDIA_TERMS + [OCCURRENCE, MULTIMEDIA])
 
-LICENSE_URIS: dict[str, str] = {
-    Sighting.License.CC0: "http://creativecommons.org/publicdomain/zero/1.0/legalcode",
-    Sighting.License.CC_BY: "http://creativecommons.org/licenses/by/4.0/legalcode",
-    Sighting.License.CC_BY_NC: "http://creativecommons.org/licenses/by-nc/4.0/legalcode",
-}
-GBIF_LICENSES = list(LICENSE_URIS)
 # The dataset's licence is the most restrictive of its records'.
 LICENSE_ORDER = [Sighting.License.CC0, Sighting.License.CC_BY, Sighting.License.CC_BY_NC]
 LICENSE_NAMES: dict[str, str] = {
@@ -195,7 +190,7 @@ class DarwinCoreArchiveExporter(Exporter):
 
     @classmethod
     def narrow(cls, queryset):
-        return queryset.filter(license__in=GBIF_LICENSES, species__isnull=False)
+        return queryset.filter(license__in=REUSABLE_LICENSES, species__isnull=False)
 
     def chunks(self):
         self.licenses: set[str] = set()

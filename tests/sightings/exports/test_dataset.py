@@ -48,6 +48,22 @@ def test_layout_labels_and_readme(make_sighting, researcher):
     assert Image.open(io.BytesIO(bass.photo.read())).getexif().get_ifd(0x8825)
 
 
+def test_only_photos_a_dataset_may_carry_are_in_it_each_with_licence_and_credit(make_sighting, researcher):
+    from sightings.models import Contributor
+
+    open_photo = make_sighting(license="cc-by")
+    reserved = make_sighting(license="all-rights-reserved")
+    Contributor.objects.create(user=open_photo.owner, credit="name", credit_name="Ana Angler")
+    zipped = archive(researcher, DATASET_URL)
+    rows = labels(zipped)
+    assert set(rows) == {str(open_photo.pk)}
+    assert str(reserved.pk) not in " ".join(zipped.namelist())
+    row = rows[str(open_photo.pk)]
+    assert row["license_url"] == "http://creativecommons.org/licenses/by/4.0/legalcode"
+    assert row["credit"] == "Ana Angler"
+    assert "all rights reserved are never included" in zipped.read("README").decode()
+
+
 def test_a_public_copy_carrying_exif_is_left_out(make_sighting, researcher):
     from sightings.storage import storage_read, storage_save
 

@@ -4,6 +4,7 @@ import csv
 
 from .registry import Exporter, TextBuffer, exporter_register
 from .selectors import export_rows
+from .values import moment_text
 
 COLUMNS = [
     "id",
@@ -35,7 +36,7 @@ def row_values(row, *, photo_url):
         row.scientific_name,
         row.common_name,
         row.quality_grade,
-        row.observed_at.isoformat() if row.observed_at else "",
+        moment_text(row.observed_at),
         "" if row.latitude is None else row.latitude,
         "" if row.longitude is None else row.longitude,
         "" if row.uncertainty_m is None else row.uncertainty_m,

@@ -21,6 +21,7 @@ from ..storage import storage_read
 from .licences import LICENSE_URIS, REUSABLE_LICENSES
 from .registry import Exporter, exporter_register
 from .selectors import export_rows
+from .values import moment_text
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class DatasetExporter(Exporter):
                     row.scientific_name,
                     row.common_name,
                     row.quality_grade,
-                    row.observed_at.isoformat() if row.observed_at else "",
+                    moment_text(row.observed_at),
                     row.latitude,
                     row.longitude,
                     row.uncertainty_m,

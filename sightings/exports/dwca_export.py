@@ -5,7 +5,7 @@ Only records under a licence GBIF accepts (CC0, CC BY, CC BY-NC) are included.
 
 import csv
 from dataclasses import replace
-from datetime import UTC, date
+from datetime import date
 from xml.etree import ElementTree
 
 import zipstream
@@ -16,6 +16,7 @@ from ..models import Sighting
 from .licences import LICENSE_URIS, REUSABLE_LICENSES
 from .registry import Exporter, TextBuffer, exporter_register
 from .selectors import Coordinates, CountryCodes, export_rows
+from .values import moment_text
 
 DWC = "http://rs.tdwg.org/dwc/terms/"
 DCTERMS = "http://purl.org/dc/terms/"
@@ -92,10 +93,6 @@ def _clean(value):
     if value is None:
         return ""
     return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
-
-
-def _iso(moment):
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else ""
 
 
 def meta_xml():
@@ -244,7 +241,7 @@ class DarwinCoreArchiveExporter(Exporter):
                 row.common_name,
                 row.rank,
                 row.kingdom,
-                _iso(row.observed_at),
+                moment_text(row.observed_at),
                 row.latitude,
                 row.longitude,
                 "WGS84" if row.latitude is not None else "",
@@ -255,7 +252,7 @@ class DarwinCoreArchiveExporter(Exporter):
                 VERIFICATION.get(row.quality_grade, ""),
                 LICENSE_URIS[row.license],
                 recorded_by,
-                _iso(row.updated_at),
+                moment_text(row.updated_at),
                 WITHHELD.get(row.coordinates, ""),
                 GENERALIZED if row.coordinates == Coordinates.GENERALIZED else "",
                 f"urn:uuid:{row.dataset_id}",
@@ -277,7 +274,7 @@ class DarwinCoreArchiveExporter(Exporter):
                 "StillImage",
                 "image/jpeg",
                 self.photo_address(row),
-                _iso(row.observed_at),
+                moment_text(row.observed_at),
                 credit,
                 LICENSE_URIS[row.license],
                 credit,

@@ -4,6 +4,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from .registry import Exporter, TextBuffer, exporter_register
 from .selectors import export_rows
+from .values import moment_text, number
 
 NOTES = {
     "true": "Coordinates are exact: this export is for a viewer allowed to see true locations.",
@@ -25,7 +26,8 @@ class GeoJsonExporter(Exporter):
     def chunks(self):
         encoder = DjangoJSONEncoder(ensure_ascii=False, separators=(",", ":"))
         coordinates = self.selection.coordinates
-        header = {"type": "FeatureCollection", "coordinates": coordinates, "note": NOTES[coordinates]}
+        # A foreign member may not be called "coordinates" outside a geometry (RFC 7946, 7.1).
+        header = {"type": "FeatureCollection", "coordinate_kind": coordinates, "note": NOTES[coordinates]}
         buffer = TextBuffer()
         buffer.write(encoder.encode(header)[:-1] + ',"features":[')
         separator = ""
@@ -53,11 +55,11 @@ class GeoJsonExporter(Exporter):
                 "scientific_name": row.scientific_name,
                 "common_name": row.common_name,
                 "quality_grade": row.quality_grade,
-                "observed_at": row.observed_at,
+                "observed_at": moment_text(row.observed_at) or None,
                 "coordinate_uncertainty_m": row.uncertainty_m,
                 "coordinates": row.coordinates,
                 "geoprivacy": row.geoprivacy,
-                "length_cm": row.length_cm,
+                "length_cm": number(row.length_cm),
                 "license": row.license,
                 "photo_url": self.photo_address(row),
                 "top_prediction": row.top_label,

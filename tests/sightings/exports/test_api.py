@@ -72,13 +72,42 @@ def test_csv_photo_address_is_the_public_copy_never_the_upload(three_sightings, 
 def test_geojson_features_and_null_geometry_for_private(three_sightings, researcher):
     collection = geojson(researcher)
     assert collection["type"] == "FeatureCollection"
-    assert collection["coordinates"] == "generalized" and "0.2-degree" in collection["note"]
+    assert collection["coordinate_kind"] == "generalized" and "0.2-degree" in collection["note"]
     features = {feature["id"]: feature for feature in collection["features"]}
     assert len(features) == 3
     assert features[str(three_sightings["private"].pk)]["geometry"] is None
     open_feature = features[str(three_sightings["open"].pk)]
     assert open_feature["geometry"]["coordinates"] == pytest.approx([-81.701234, 41.501234])
     assert open_feature["properties"]["scientific_name"] == "Micropterus salmoides"
+
+
+def test_geojson_is_valid_rfc_7946_with_numbers_as_numbers_and_one_time_form(make_sighting, researcher):
+    import geojson_validator
+
+    sighting = make_sighting(length_cm="38.5", observed_at=factories.aware(2026, 6, 1, 8, 30))
+    collection = geojson(researcher)
+    assert geojson_validator.validate_structure(collection) == {}
+    geometries = geojson_validator.validate_geometries(collection)
+    assert geometries["invalid"] == {} and geometries["problematic"] == {}
+    assert geometries["count_geometry_types"] == {"Point": 1}
+
+    def members_named_coordinates(value, inside_geometry=False):
+        if isinstance(value, dict):
+            found = 0 if inside_geometry or "coordinates" not in value else 1
+            return found + sum(
+                members_named_coordinates(child, inside_geometry or key in ("geometry", "properties"))
+                for key, child in value.items()
+            )
+        if isinstance(value, list):
+            return sum(members_named_coordinates(child, inside_geometry) for child in value)
+        return 0
+
+    assert members_named_coordinates(collection) == 0  # RFC 7946, 7.1: only geometries have them
+    [feature] = collection["features"]
+    assert feature["properties"]["length_cm"] == 38.5
+    assert feature["properties"]["observed_at"] == "2026-06-01T08:30:00Z"
+    csv_row = csv_rows(researcher)[str(sighting.pk)]
+    assert csv_row["observed_at"] == "2026-06-01T08:30:00Z" and csv_row["length_cm"] == "38.5"
 
 
 def test_quality_grade_defaults_to_verified_and_any_gives_all(make_sighting, researcher):

@@ -42,7 +42,7 @@ def test_trusted_researchers_and_moderators_see_true_places(three_sightings, rol
         row = rows[str(sighting.pk)]
         assert (float(row["latitude"]), float(row["longitude"])) == (sighting.location.y, sighting.location.x)
         assert row["coordinates"] == "exact"
-    assert geojson(viewer)["coordinates"] == "true"
+    assert geojson(viewer)["coordinate_kind"] == "true"
 
 
 def test_geojson_and_dataset_apply_the_same_rules(three_sightings, researcher):

@@ -1,0 +1,15 @@
+"""One written form per kind of value, the same in every export."""
+
+from datetime import UTC, datetime
+
+
+def moment_text(moment: datetime | None) -> str:
+    """ISO 8601 in UTC to the second, with a Z: 2026-06-01T08:30:00Z ("" for none)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def number(value) -> float | None:
+    """A decimal as a JSON number (never a string), or None."""
+    return None if value is None else float(value)

@@ -9,13 +9,14 @@ from datetime import date
 from xml.etree import ElementTree
 
 import zipstream
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ..credits import Credits
 from ..models import Sighting
 from .licences import LICENSE_URIS, REUSABLE_LICENSES
 from .registry import Exporter, TextBuffer, exporter_register
-from .selectors import Coordinates, CountryCodes, export_rows
+from .selectors import COORDINATES_GENERALIZED, COORDINATES_TRUE, Coordinates, CountryCodes, export_rows
 from .values import moment_text
 
 DWC = "http://rs.tdwg.org/dwc/terms/"
@@ -79,8 +80,13 @@ GENERALIZED = (
     "Coordinates are a stable random point within the record's 0.2-degree grid cell;"
     " coordinateUncertaintyInMeters covers the whole cell."
 )
+NOT_FOR_PUBLICATION_FILENAME = "dwca-not-for-publication.zip"
 COORDINATE_NOTES = {
-    "true": "This archive holds exact coordinates; it was made for a viewer allowed to see true locations.",
+    "true": (
+        "NOT FOR PUBLICATION. This archive holds exact coordinates of obscured and private records; it"
+        " was made for a viewer allowed to see true locations and must not be shared or published."
+        " Ask for the default archive (generalized coordinates) to publish."
+    ),
     "generalized": (
         "This archive holds generalized coordinates: obscured records and records of species an authority"
         " marks sensitive are a stable random point in their 0.2-degree grid cell (see dataGeneralizations),"
@@ -136,9 +142,10 @@ def eml_xml(*, viewer, coordinates, licenses, count, datasets=()):
         },
     )
     dataset = ElementTree.SubElement(eml, "dataset")
-    ElementTree.SubElement(dataset, "title", {"xml:lang": "en"}).text = "Catch log: " + (
-        ", ".join(sorted(datasets)) or "photographed catches and sightings"
-    )
+    title = "Catch log: " + (", ".join(sorted(datasets)) or "photographed catches and sightings")
+    if coordinates == COORDINATES_TRUE:
+        title = "NOT FOR PUBLICATION (exact coordinates) - " + title
+    ElementTree.SubElement(dataset, "title", {"xml:lang": "en"}).text = title
     for role in ("creator", "metadataProvider"):
         ElementTree.SubElement(ElementTree.SubElement(dataset, role), "organizationName").text = "Catch log"
     ElementTree.SubElement(dataset, "pubDate").text = date.today().isoformat()
@@ -188,6 +195,24 @@ class DarwinCoreArchiveExporter(Exporter):
     @classmethod
     def narrow(cls, queryset):
         return queryset.filter(license__in=REUSABLE_LICENSES, species__isnull=False)
+
+    @classmethod
+    def options_clean(cls, options):
+        # The archive is for publication: exact places only when asked, and then marked as not for it.
+        value = options.get("coordinates")
+        if value in (None, "", COORDINATES_GENERALIZED):
+            return {}
+        if value != COORDINATES_TRUE:
+            raise ValidationError({"coordinates": "Give true (exact, not for publication) or generalized."})
+        return {"coordinates": COORDINATES_TRUE}
+
+    @classmethod
+    def publishable(cls, options):
+        return options.get("coordinates") != COORDINATES_TRUE
+
+    @classmethod
+    def filename_for(cls, options):
+        return cls.filename if cls.publishable(options) else NOT_FOR_PUBLICATION_FILENAME
 
     def chunks(self):
         self.licenses: set[str] = set()

@@ -74,6 +74,16 @@ class Exporter:
         """The options this format takes, validated; raises ValidationError naming the option."""
         return {}
 
+    @classmethod
+    def publishable(cls, options: dict) -> bool:
+        """Whether this export is made to be published: then every row's place is as the public
+        sees it, whoever asks (a format made for publication overrides this)."""
+        return False
+
+    @classmethod
+    def filename_for(cls, options: dict) -> str:
+        return cls.filename
+
     def chunks(self):
         raise NotImplementedError
 

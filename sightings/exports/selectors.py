@@ -76,14 +76,17 @@ class ExportRow:
     identified_by_id: int | None = None
 
 
-def export_selection(*, params, viewer, narrow=None) -> ExportSelection:
-    """The sightings matching the export filters in `params`, as `viewer` may see them.
+def export_selection(*, params, viewer, narrow=None, publishable: bool = False) -> ExportSelection:
+    """The sightings matching the export filters in `params`, as `viewer` may see them (or, for an
+    export made to be `publishable`, as the public sees them, whoever asks).
 
     `narrow` (an exporter's `narrow`) restricts the rows before anything is counted. Raises
     ValidationError naming the field.
     """
     query_parameters_check(params=params, known=set(ExportFilterSet.base_filters))
-    filterset = ExportFilterSet(data=params, queryset=Sighting.objects.all(), viewer=viewer)
+    # Place filters match the place each row is shown at (see filters).
+    seen_by = Viewer.of(None if publishable else viewer)
+    filterset = ExportFilterSet(data=params, queryset=Sighting.objects.all(), viewer=seen_by)
     if not filterset.is_valid():
         raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
     scope = _exported_projects(viewer=viewer, asked=filterset.form.cleaned_data.get("project"))
@@ -93,8 +96,7 @@ def export_selection(*, params, viewer, narrow=None) -> ExportSelection:
     if narrow is not None:
         queryset = narrow(queryset)
     # Exports carry the EXIF-free copy only, the viewer's own sightings included.
-    queryset = sightings_seen_by(viewer=viewer, queryset=queryset, originals=False)
-    seen_by = Viewer.of(viewer)
+    queryset = sightings_seen_by(viewer=seen_by, queryset=queryset, originals=False)
     trusted = seen_by.sees_true_locations or (
         scope is not EVERY_PROJECT and scope <= seen_by.true_location_projects
     )

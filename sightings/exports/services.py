@@ -14,7 +14,7 @@ from ..errors import StorageUnavailable
 from ..models import ExportJob, export_file_key
 from ..storage import storage_delete_quietly, storage_errors
 from .registry import UnknownFormat, exporter_get
-from .selectors import export_count, export_selection
+from .selectors import COORDINATES_TRUE, ExportSelection, export_count, export_selection
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +35,27 @@ def export_options_clean(*, format: str, options: dict | None) -> dict:
     return cleaned
 
 
+def export_selection_for(*, exporter_class, params, viewer, options) -> ExportSelection:
+    """What an export of this format and options holds for `viewer`: as the public sees it when the
+    format is made for publication; exact places only for those who may see them, when asked."""
+    selection = export_selection(
+        params=params,
+        viewer=viewer,
+        narrow=exporter_class.narrow,
+        publishable=exporter_class.publishable(options),
+    )
+    if options.get("coordinates") == COORDINATES_TRUE and selection.coordinates != COORDINATES_TRUE:
+        raise ValidationError(
+            {"coordinates": "Exact coordinates are for trusted researchers and moderators."}
+        )
+    return selection
+
+
 def export_job_create(*, user, format, filters, options=None):
     """Queue an export job after checking its filters and options (ValidationError names the field)."""
     filters = {key: str(value) for key, value in (filters or {}).items()}
-    export_selection(params=filters, viewer=user, narrow=exporter_get(format).narrow)
     options = export_options_clean(format=format, options=options)
+    export_selection_for(exporter_class=exporter_get(format), params=filters, viewer=user, options=options)
     job = ExportJob.objects.create(owner=user, format=format, filters=filters, options=options)
     transaction.on_commit(lambda: export_job_enqueue(job_id=job.pk))
     return job
@@ -96,7 +112,9 @@ def export_job_run(*, job_id):
 
 def _job_build(*, job):
     exporter_class = exporter_get(job.format)
-    selection = export_selection(params=job.filters, viewer=job.owner, narrow=exporter_class.narrow)
+    selection = export_selection_for(
+        exporter_class=exporter_class, params=job.filters, viewer=job.owner, options=job.options
+    )
     total = export_count(selection=selection)
     ExportJob.objects.filter(pk=job.pk).update(rows_total=total, coordinates=selection.coordinates)
 
@@ -109,4 +127,6 @@ def _job_build(*, job):
             handle.write(chunk)
         handle.seek(0)
         with storage_errors():
-            return default_storage.save(export_file_key(job, exporter_class.filename), File(handle))
+            return default_storage.save(
+                export_file_key(job, exporter_class.filename_for(job.options)), File(handle)
+            )

@@ -12,9 +12,12 @@ from ..models import ExportJob
 from ..roles import user_may_export
 from .filters import ExportFilterSet
 from .registry import exporter_get
-from .selectors import export_count, export_jobs_of, export_selection
+from .selectors import export_count, export_jobs_of
 from .serializers import ExportJobCreateSerializer, ExportJobSerializer
-from .services import export_job_create, export_options_clean
+from .services import export_job_create, export_options_clean, export_selection_for
+
+# Query parameters that are a format's options rather than filters.
+OPTION_PARAMETERS = ("split_seed", "coordinates")
 
 
 class MayExport(BasePermission):
@@ -40,9 +43,11 @@ class ExportView(APIView):
         exporter_class = exporter_get(self.exporter)
         params = request.query_params.copy()
         options = export_options_clean(
-            format=self.exporter, options={"split_seed": params.pop("split_seed", [None])[-1]}
+            format=self.exporter, options={name: params.pop(name, [None])[-1] for name in OPTION_PARAMETERS}
         )
-        selection = export_selection(params=params, viewer=request.user, narrow=exporter_class.narrow)
+        selection = export_selection_for(
+            exporter_class=exporter_class, params=params, viewer=request.user, options=options
+        )
         count = export_count(selection=selection)
         if count > settings.EXPORT_SYNC_MAX_ROWS:
             return Response(
@@ -61,7 +66,7 @@ class ExportView(APIView):
             )
         exporter = exporter_class(selection=selection, options=options)
         response = StreamingHttpResponse(exporter.chunks(), content_type=exporter_class.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{exporter_class.filename}"'
+        response["Content-Disposition"] = f'attachment; filename="{exporter_class.filename_for(options)}"'
         response["X-Coordinates"] = selection.coordinates
         response["Cache-Control"] = "private, no-store"
         return response

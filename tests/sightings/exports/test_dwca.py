@@ -2,13 +2,14 @@
 
 import csv
 import io
+import zipfile
 from xml.etree import ElementTree
 
 import pytest
 
 from sightings.exports.dwca_export import KNOWN_TERMS
 
-from .helpers import DWCA_URL, archive, region_make, stored_name
+from .helpers import DWCA_URL, archive, content, get, region_make, stored_name
 
 pytestmark = pytest.mark.django_db
 TEXT = "{http://rs.tdwg.org/dwc/text/}"
@@ -148,8 +149,32 @@ def test_obscured_and_private_records_say_what_was_withheld(three_sightings, res
     private = found[str(three_sightings["private"].pk)]
     assert private["decimalLatitude"] == private["decimalLongitude"] == private["geodeticDatum"] == ""
     assert "withheld" in private["informationWithheld"]
-    trusted = records(archive(trusted_researcher, DWCA_URL))[str(three_sightings["obscured"].pk)]
-    assert trusted["decimalLatitude"] == "41.123456" and trusted["informationWithheld"] == ""
+    # The default archive is the publishable one, whoever asks.
+    default = records(archive(trusted_researcher, DWCA_URL))
+    assert default[str(three_sightings["obscured"].pk)]["decimalLatitude"] == obscured["decimalLatitude"]
+    assert default[str(three_sightings["private"].pk)]["decimalLatitude"] == ""
+
+
+def test_the_exact_archive_is_asked_for_and_marked_not_for_publication(
+    three_sightings, researcher, trusted_researcher
+):
+    response = get(trusted_researcher, DWCA_URL, coordinates="true")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="dwca-not-for-publication.zip"'
+    zipped = zipfile.ZipFile(io.BytesIO(content(response)))
+    exact = records(zipped)[str(three_sightings["obscured"].pk)]
+    assert exact["decimalLatitude"] == "41.123456" and exact["informationWithheld"] == ""
+    eml = zipped.read("eml.xml").decode()
+    assert "NOT FOR PUBLICATION" in ElementTree.fromstring(eml).find("dataset/title").text
+    assert "must not be shared or published" in eml
+    publishable = get(trusted_researcher, DWCA_URL)
+    assert publishable["Content-Disposition"] == 'attachment; filename="dwca.zip"'
+    assert (
+        "NOT FOR PUBLICATION"
+        not in zipfile.ZipFile(io.BytesIO(content(publishable))).read("eml.xml").decode()
+    )
+    refused = get(researcher, DWCA_URL, coordinates="true")
+    assert refused.status_code == 400 and "trusted researchers" in str(refused.json()["coordinates"])
 
 
 def test_only_gbif_licences_are_included_and_the_dataset_licence_is_the_strictest(make_sighting, researcher):

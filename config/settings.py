@@ -302,6 +302,11 @@ SIGHTING_PENDING_REQUEUE_AFTER = timedelta(
 # The project of submissions that name none (created on first use; migrations put older data there).
 DEFAULT_PROJECT_SLUG = env.str("DEFAULT_PROJECT_SLUG", default="fish")
 
+# Candidate individuals: each process checks a gallery for new or changed sightings at most this
+# often (a sighting reaches other processes' candidates within it), and reads it whole this often.
+GALLERY_RECHECK_SECONDS = env.float("GALLERY_RECHECK_SECONDS", default=5.0)
+GALLERY_RELOAD_SECONDS = env.float("GALLERY_RELOAD_SECONDS", default=3600.0)
+
 # --- Classifier -------------------------------------------------------------------------------
 # Intra-op threads of the ONNX Runtime session in each worker process: processes x threads
 # should not exceed the cores.

@@ -140,7 +140,11 @@ class Sighting(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(F("uncertain").desc(), F("created_at").desc(), name="sighting_queue_idx")]
+        indexes = [
+            models.Index(F("uncertain").desc(), F("created_at").desc(), name="sighting_queue_idx"),
+            # What changed in a project since a moment: the individuals' galleries follow it.
+            models.Index(fields=["project", "updated_at"], name="sighting_project_changes_idx"),
+        ]
         permissions = [
             ("view_true_location", "Can see exact locations of every sighting (trusted researcher)"),
             ("export_sightings", "Can export sightings"),

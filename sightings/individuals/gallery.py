@@ -1,32 +1,30 @@
 """Nearest earlier sightings by embedding: an exact cosine search in numpy.
 
 The embeddings of one project, species and extractor (a gallery) are read once per process into a
-matrix and kept; each search first asks the database for the gallery's stamp (rows, newest change)
-and reads only what changed since: new sightings are appended, and a gallery that lost or gained
-rows otherwise is read again. Vectors are unit length, so a matrix-vector product gives every
-cosine similarity and argpartition the best k: exact, no index to tune or to fall out of date.
+matrix and kept. A search within GALLERY_RECHECK_SECONDS of the last check uses the matrix as it
+is; otherwise two indexed queries bring it up to date: the embeddings made since (new sightings, a
+newer model's vectors) and the project's sightings changed since (a species corrected into or out
+of the gallery). Rows are appended into spare capacity, replaced or switched off in place, so a
+change never copies the matrix. A deleted sighting's row stays until the next full read (every
+GALLERY_RELOAD_SECONDS): candidates are read back through the read model, which drops it. Vectors
+are unit length, so a matrix-vector product gives every cosine similarity and argpartition the best
+k: exact, with no index to tune or to fall out of date.
 """
 
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
 import numpy as np
-from django.db.models import Count, Max, Q, QuerySet
+from django.conf import settings
 
-from ..models import SightingEmbedding
+from ..models import Sighting, SightingEmbedding
 from .vectors import embedding_from_bytes
 
-CACHE_ENTRIES = 32
-
-
-@dataclass
-class Gallery:
-    ids: list[UUID]
-    matrix: np.ndarray  # (rows, dimensions) float32, unit rows
-    count: int
-    changed: datetime | None  # newest sighting change among the rows
-    made: datetime | None  # newest embedding
+CACHE_ENTRIES = 16
+READ_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -35,90 +33,155 @@ class Neighbour:
     similarity: float
 
 
+@dataclass
+class Gallery:
+    """One gallery's vectors: rows [0, size) of `matrix` are in use, `alive` switches rows off."""
+
+    project_id: int
+    species_id: int
+    extractor: str
+    matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    alive: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    ids: list[UUID] = field(default_factory=list)
+    index: dict[UUID, int] = field(default_factory=dict)
+    made: datetime | None = None  # newest embedding read
+    changed: datetime | None = None  # newest sighting change seen
+    checked: float = 0.0  # time.monotonic() of the last check
+    loaded: float = 0.0  # time.monotonic() of the last full read
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def put(self, sighting_id: UUID, vector: np.ndarray) -> None:
+        """Add the sighting's vector, or replace it (switching the row back on)."""
+        row = self.index.get(sighting_id)
+        if row is None:
+            if self.matrix.shape[1] not in (0, vector.shape[0]):
+                return  # another dimension: not comparable with this gallery
+            row = self.size
+            if row >= self.matrix.shape[0]:
+                self._grow(dimensions=vector.shape[0])
+            self.ids.append(sighting_id)
+            self.index[sighting_id] = row
+        self.matrix[row] = vector
+        self.alive[row] = True
+
+    def drop(self, sighting_id: UUID) -> None:
+        row = self.index.get(sighting_id)
+        if row is not None:
+            self.alive[row] = False
+
+    def _grow(self, *, dimensions: int) -> None:
+        capacity = max(1024, int(self.matrix.shape[0] * 1.5))
+        matrix = np.zeros((capacity, dimensions), dtype=np.float32)
+        alive = np.zeros(capacity, dtype=bool)
+        if self.size:
+            matrix[: self.size] = self.matrix[: self.size]
+            alive[: self.size] = self.alive[: self.size]
+        self.matrix, self.alive = matrix, alive
+
+
 _galleries: dict[tuple[int, int, str], Gallery] = {}
+_galleries_lock = threading.Lock()
 
 
 def galleries_clear() -> None:
-    _galleries.clear()
+    with _galleries_lock:
+        _galleries.clear()
 
 
-def _rows(*, project_id: int, species_id: int, extractor: str) -> QuerySet[SightingEmbedding]:
+def _embeddings(gallery: Gallery):
     return SightingEmbedding.objects.filter(
-        extractor=extractor, sighting__project_id=project_id, sighting__species_id=species_id
+        extractor=gallery.extractor,
+        sighting__project_id=gallery.project_id,
+        sighting__species_id=gallery.species_id,
     )
 
 
-def _read(rows: QuerySet[SightingEmbedding]) -> tuple[list[UUID], np.ndarray]:
-    ids, vectors = [], []
-    for sighting_id, vector in rows.values_list("sighting_id", "vector").iterator(chunk_size=2000):
-        ids.append(sighting_id)
-        vectors.append(embedding_from_bytes(vector))
-    matrix = np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
-    return ids, matrix
-
-
-def gallery_get(*, project_id: int, species_id: int, extractor: str) -> Gallery:
-    """This process's copy of a gallery, brought up to date (one aggregate query when unchanged)."""
-    rows = _rows(project_id=project_id, species_id=species_id, extractor=extractor)
-    stamp = rows.aggregate(count=Count("pk"), changed=Max("sighting__updated_at"), made=Max("created_at"))
-    key = (project_id, species_id, extractor)
-    cached = _galleries.get(key)
-    if cached is not None and (cached.count, cached.changed, cached.made) == (
-        stamp["count"],
-        stamp["changed"],
-        stamp["made"],
+def _read_into(gallery: Gallery, rows) -> None:
+    for sighting_id, vector, made in rows.values_list("sighting_id", "vector", "created_at").iterator(
+        chunk_size=READ_CHUNK
     ):
-        return cached
-    if cached is not None and cached.changed is not None and cached.made is not None:
-        grown = _grown(cached=cached, rows=rows, stamp=stamp)
-        if grown is not None:
-            _galleries[key] = grown
-            return grown
-    ids, matrix = _read(rows)
-    if len(_galleries) >= CACHE_ENTRIES:
-        _galleries.clear()
-    gallery = _galleries[key] = Gallery(ids, matrix, len(ids), stamp["changed"], stamp["made"])
+        gallery.put(sighting_id, embedding_from_bytes(vector))
+        gallery.made = made if gallery.made is None or made > gallery.made else gallery.made
+
+
+def _load(*, project_id: int, species_id: int, extractor: str) -> Gallery:
+    gallery = Gallery(project_id=project_id, species_id=species_id, extractor=extractor)
+    # Read the change mark first: a change committed while reading is then seen at the next check.
+    gallery.changed = (
+        Sighting.objects.filter(project_id=project_id)
+        .order_by("-updated_at")
+        .values_list("updated_at", flat=True)
+        .first()
+    )
+    _read_into(gallery, _embeddings(gallery))
+    gallery.checked = gallery.loaded = time.monotonic()
     return gallery
 
 
-def _grown(*, cached: Gallery, rows: QuerySet[SightingEmbedding], stamp: dict) -> Gallery | None:
-    """The cached gallery with the rows changed since, or None when only a full read can match the
-    stamp (rows left the gallery)."""
-    newer = rows.filter(Q(sighting__updated_at__gt=cached.changed) | Q(created_at__gt=cached.made))
-    ids, matrix = _read(newer)
-    known = {sighting_id: index for index, sighting_id in enumerate(cached.ids)}
-    arrived = [index for index, sighting_id in enumerate(ids) if sighting_id not in known]
-    if len(cached.ids) + len(arrived) != stamp["count"]:
-        return None
-    updated = cached.matrix.copy() if len(arrived) < len(ids) else cached.matrix
-    for index, sighting_id in enumerate(ids):
-        if sighting_id in known:
-            updated[known[sighting_id]] = matrix[index]
-    if arrived:
-        added = matrix[arrived]
-        updated = np.vstack([updated, added]) if len(cached.ids) else added
-    return Gallery(
-        cached.ids + [ids[index] for index in arrived],
-        updated,
-        stamp["count"],
-        stamp["changed"],
-        stamp["made"],
-    )
+def _refresh(gallery: Gallery) -> None:
+    """The embeddings made and the sightings changed since the last check (both indexed reads)."""
+    if gallery.made is not None:
+        _read_into(gallery, _embeddings(gallery).filter(created_at__gt=gallery.made))
+    if gallery.changed is not None:
+        changed = Sighting.objects.filter(project_id=gallery.project_id, updated_at__gt=gallery.changed)
+        moved = list(changed.values_list("pk", "species_id", "updated_at"))
+        back = []
+        for sighting_id, species_id, updated_at in moved:
+            gallery.changed = max(gallery.changed, updated_at)
+            if species_id != gallery.species_id:
+                gallery.drop(sighting_id)
+            elif sighting_id not in gallery.index or not gallery.alive[gallery.index[sighting_id]]:
+                back.append(sighting_id)
+        if back:
+            _read_into(
+                gallery,
+                SightingEmbedding.objects.filter(extractor=gallery.extractor, sighting_id__in=back),
+            )
+    gallery.checked = time.monotonic()
+
+
+def gallery_get(*, project_id: int, species_id: int, extractor: str) -> Gallery:
+    """This process's copy of a gallery, brought up to date when its last check is old enough."""
+    key = (project_id, species_id, extractor)
+    with _galleries_lock:
+        gallery = _galleries.get(key)
+    now = time.monotonic()
+    if gallery is not None and now - gallery.loaded < settings.GALLERY_RELOAD_SECONDS:
+        if now - gallery.checked >= settings.GALLERY_RECHECK_SECONDS:
+            with gallery.lock:
+                _refresh(gallery)
+        return gallery
+    gallery = _load(project_id=project_id, species_id=species_id, extractor=extractor)
+    with _galleries_lock:
+        if len(_galleries) >= CACHE_ENTRIES:
+            oldest = min(_galleries, key=lambda entry: _galleries[entry].checked)
+            del _galleries[oldest]
+        _galleries[key] = gallery
+    return gallery
 
 
 def nearest(
     *, gallery: Gallery, query: np.ndarray, k: int, exclude: frozenset[UUID] = frozenset()
 ) -> list[Neighbour]:
-    """The k gallery rows most similar to `query` (a unit vector), best first."""
-    if not gallery.ids or gallery.matrix.shape[1] != query.shape[0]:
+    """The k live gallery rows most similar to `query` (a unit vector), best first."""
+    size = gallery.size
+    if not size or gallery.matrix.shape[1] != query.shape[0]:
         return []
-    similarities = gallery.matrix @ query.astype(np.float32, copy=False)
-    wanted = min(len(gallery.ids), k + len(exclude))
+    similarities = gallery.matrix[:size] @ query.astype(np.float32, copy=False)
+    similarities[~gallery.alive[:size]] = -np.inf
+    for sighting_id in exclude:
+        row = gallery.index.get(sighting_id)
+        if row is not None and row < size:
+            similarities[row] = -np.inf
+    wanted = min(size, k)
     best = np.argpartition(-similarities, wanted - 1)[:wanted]
     best = best[np.argsort(-similarities[best], kind="stable")]
-    found = [
-        Neighbour(gallery.ids[index], float(similarities[index]))
-        for index in best
-        if gallery.ids[index] not in exclude
+    return [
+        Neighbour(gallery.ids[row], float(similarities[row]))
+        for row in best
+        if np.isfinite(similarities[row])
     ]
-    return found[:k]

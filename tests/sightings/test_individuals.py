@@ -30,10 +30,15 @@ SHADES = [(220, 20, 20), (200, 60, 40), (230, 30, 60), (170, 20, 20)]
 
 
 @pytest.fixture(autouse=True)
-def fresh_galleries():
+def fresh_galleries(settings):
+    settings.GALLERY_RECHECK_SECONDS = 0  # every search sees what the test just wrote
     gallery.galleries_clear()
     yield
     gallery.galleries_clear()
+
+
+def live(found):
+    return {found.ids[row] for row in range(found.size) if found.alive[row]}
 
 
 @pytest.fixture
@@ -212,8 +217,10 @@ class TestLinking:
 
 class TestGallery:
     def _gallery(self, vectors):
-        ids = [uuid.uuid4() for _ in vectors]
-        return Gallery(ids, np.asarray(vectors, dtype=np.float32), len(ids), None, None)
+        found = Gallery(project_id=1, species_id=1, extractor="test")
+        for vector in np.asarray(vectors, dtype=np.float32):
+            found.put(uuid.uuid4(), vector)
+        return found
 
     def test_nearest_is_the_exact_cosine_ranking(self):
         rng = np.random.default_rng(3)
@@ -236,12 +243,37 @@ class TestGallery:
             species_id=catches[0].species_id,
             extractor=embedding_model.embedding_extractor,
         )
-        assert set(gallery_get(**key).ids) == {catch.pk for catch in catches}
+        assert live(gallery_get(**key)) == {catch.pk for catch in catches}
         walleye = Species.objects.get(scientific_name="Sander vitreus")
+        bass = catches[0].species
         Sighting.objects.filter(pk=catches[1].pk).update(species=walleye, updated_at=timezone.now())
-        assert set(gallery_get(**key).ids) == {catches[0].pk, catches[2].pk, catches[3].pk}
+        assert live(gallery_get(**key)) == {catches[0].pk, catches[2].pk, catches[3].pk}
         newer = _catch(catches[0].owner, SHADES[0], minutes=20)
-        assert set(gallery_get(**key).ids) == {catches[0].pk, catches[2].pk, catches[3].pk, newer.pk}
+        assert live(gallery_get(**key)) == {catches[0].pk, catches[2].pk, catches[3].pk, newer.pk}
+        # Corrected back into the gallery: its vector is read again.
+        Sighting.objects.filter(pk=catches[1].pk).update(species=bass, updated_at=timezone.now())
+        assert live(gallery_get(**key)) == {*(catch.pk for catch in catches), newer.pk}
+
+    @pytest.mark.django_db
+    def test_within_the_recheck_interval_a_search_asks_the_database_nothing(self, settings):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        settings.GALLERY_RECHECK_SECONDS = 3600
+        with CaptureQueriesContext(connection) as first:
+            gallery_get(project_id=1, species_id=1, extractor="none")
+        with CaptureQueriesContext(connection) as second:
+            gallery_get(project_id=1, species_id=1, extractor="none")
+        assert len(first) == 2 and len(second) == 0
+
+    def test_growing_past_the_capacity_keeps_every_row(self):
+        rng = np.random.default_rng(5)
+        vectors = rng.normal(size=(2500, 8)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        found = self._gallery(vectors)
+        assert found.size == 2500 and found.matrix.shape[0] >= 2500
+        best = nearest(gallery=found, query=vectors[2400], k=1)
+        assert best[0].sighting_id == found.ids[2400] and best[0].similarity == pytest.approx(1.0, abs=1e-5)
 
 
 @pytest.mark.django_db(transaction=True)

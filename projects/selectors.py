@@ -52,7 +52,7 @@ def user_project_roles(*, user) -> dict[int, str]:
 
 
 def project_ids_with_role(*, roles: dict[int, str], wanted: str) -> frozenset[int]:
-    """The projects where a user with `roles` (see project_roles) may do what `wanted` may."""
+    """The projects where a user with `roles` (see user_project_roles) may do what `wanted` may."""
     return frozenset(
         project_id for project_id, role in roles.items() if role_includes(role=role, wanted=wanted)
     )

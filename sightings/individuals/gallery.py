@@ -5,7 +5,8 @@ matrix and kept. A search within GALLERY_RECHECK_SECONDS of the last check uses 
 is; otherwise two indexed queries bring it up to date: the embeddings made since (new sightings, a
 newer model's vectors) and the project's sightings changed since (a species corrected into or out
 of the gallery). Rows are appended into spare capacity, replaced or switched off in place, so a
-change never copies the matrix. A deleted sighting's row stays until the next full read (every
+change never copies the matrix. Each check reads OVERLAP further back than the newest change it saw,
+for transactions that commit late. A deleted sighting's row stays until the next full read (every
 GALLERY_RELOAD_SECONDS): candidates are read back through the read model, which drops it. Vectors
 are unit length, so a matrix-vector product gives every cosine similarity and argpartition the best
 k: exact, with no index to tune or to fall out of date.
@@ -14,7 +15,7 @@ k: exact, with no index to tune or to fall out of date.
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import numpy as np
@@ -25,6 +26,10 @@ from .vectors import embedding_from_bytes
 
 CACHE_ENTRIES = 16
 READ_CHUNK = 2000
+# Rows are stamped when written, not when committed: each check reads this much further back, so a
+# transaction that committed after a later change was seen is still read (putting a row again or
+# switching it off again changes nothing).
+OVERLAP = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,8 @@ class Gallery:
         if row is not None:
             self.alive[row] = False
 
-    def _grow(self, *, dimensions: int) -> None:
-        capacity = max(1024, int(self.matrix.shape[0] * 1.5))
+    def _grow(self, *, dimensions: int, capacity: int = 0) -> None:
+        capacity = max(capacity, 1024, int(self.matrix.shape[0] * 1.5))
         matrix = np.zeros((capacity, dimensions), dtype=np.float32)
         alive = np.zeros(capacity, dtype=bool)
         if self.size:
@@ -117,30 +122,36 @@ def _load(*, project_id: int, species_id: int, extractor: str) -> Gallery:
         .values_list("updated_at", flat=True)
         .first()
     )
-    _read_into(gallery, _embeddings(gallery))
+    rows = _embeddings(gallery)
+    expected = rows.count()
+    if expected:
+        first = rows.values_list("dimensions", flat=True).first() or 0
+        gallery._grow(dimensions=first, capacity=expected + 64)
+    _read_into(gallery, rows)
     gallery.checked = gallery.loaded = time.monotonic()
     return gallery
 
 
 def _refresh(gallery: Gallery) -> None:
     """The embeddings made and the sightings changed since the last check (both indexed reads)."""
+    made = _embeddings(gallery).order_by()
     if gallery.made is not None:
-        _read_into(gallery, _embeddings(gallery).filter(created_at__gt=gallery.made))
+        made = made.filter(created_at__gt=gallery.made - OVERLAP)
+    _read_into(gallery, made)
+    changed = Sighting.objects.filter(project_id=gallery.project_id).order_by()
     if gallery.changed is not None:
-        changed = Sighting.objects.filter(project_id=gallery.project_id, updated_at__gt=gallery.changed)
-        moved = list(changed.values_list("pk", "species_id", "updated_at"))
-        back = []
-        for sighting_id, species_id, updated_at in moved:
-            gallery.changed = max(gallery.changed, updated_at)
-            if species_id != gallery.species_id:
-                gallery.drop(sighting_id)
-            elif sighting_id not in gallery.index or not gallery.alive[gallery.index[sighting_id]]:
-                back.append(sighting_id)
-        if back:
-            _read_into(
-                gallery,
-                SightingEmbedding.objects.filter(extractor=gallery.extractor, sighting_id__in=back),
-            )
+        changed = changed.filter(updated_at__gt=gallery.changed - OVERLAP)
+    back = []
+    for sighting_id, species_id, updated_at in changed.values_list("pk", "species_id", "updated_at"):
+        gallery.changed = updated_at if gallery.changed is None else max(gallery.changed, updated_at)
+        if species_id != gallery.species_id:
+            gallery.drop(sighting_id)
+        elif sighting_id not in gallery.index or not gallery.alive[gallery.index[sighting_id]]:
+            back.append(sighting_id)
+    if back:
+        _read_into(
+            gallery, SightingEmbedding.objects.filter(extractor=gallery.extractor, sighting_id__in=back)
+        )
     gallery.checked = time.monotonic()
 
 

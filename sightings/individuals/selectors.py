@@ -32,8 +32,12 @@ def sighting_candidates(*, sighting: Sighting, viewer, k: int = CANDIDATES) -> l
     similarity = {neighbour.sighting_id: neighbour.similarity for neighbour in neighbours}
     rows = sightings_seen_by(
         viewer=viewer,
+        # The gallery may lag the database by a few seconds: each row is checked again here.
         queryset=Sighting.objects.filter(
-            pk__in=list(similarity), created_at__lt=sighting.created_at
+            pk__in=list(similarity),
+            created_at__lt=sighting.created_at,
+            project_id=sighting.project_id,
+            species_id=sighting.species_id,
         ).select_related("individual"),
         originals=False,
         prediction_details=False,

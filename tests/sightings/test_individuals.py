@@ -253,6 +253,11 @@ class TestGallery:
         # Corrected back into the gallery: its vector is read again.
         Sighting.objects.filter(pk=catches[1].pk).update(species=bass, updated_at=timezone.now())
         assert live(gallery_get(**key)) == {*(catch.pk for catch in catches), newer.pk}
+        # A change stamped before the newest one seen but committed after it (a long transaction).
+        found = gallery_get(**key)
+        late = found.changed - timedelta(seconds=30)
+        Sighting.objects.filter(pk=catches[2].pk).update(species=walleye, updated_at=late)
+        assert catches[2].pk not in live(gallery_get(**key))
 
     @pytest.mark.django_db
     def test_within_the_recheck_interval_a_search_asks_the_database_nothing(self, settings):
@@ -264,7 +269,7 @@ class TestGallery:
             gallery_get(project_id=1, species_id=1, extractor="none")
         with CaptureQueriesContext(connection) as second:
             gallery_get(project_id=1, species_id=1, extractor="none")
-        assert len(first) == 2 and len(second) == 0
+        assert len(first) == 3 and len(second) == 0  # the change mark, the row count, the rows
 
     def test_growing_past_the_capacity_keeps_every_row(self):
         rng = np.random.default_rng(5)

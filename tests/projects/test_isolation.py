@@ -35,17 +35,21 @@ def cetaceans(db):
         name="Cetaceans of the Salish Sea", slug="cetaceans", negative_name="not a cetacean"
     )
     project.taxa.set([orca, dolphin])
-    model_version_register(
+    _cetacean_model_register(project=project, name="cetacean test model", activate=True)
+    return project
+
+
+def _cetacean_model_register(*, project, name, activate=False):
+    return model_version_register(
         onnx_bytes=factories.color_model_bytes(),
-        name="cetacean test model",
+        name=name,
         labels=CETACEAN_LABELS,
         preprocessing=factories.COLOR_PREPROCESSING,
         negative_label="not_cetacean",
         source="imported",
         project=project,
-        activate=True,
+        activate=activate,
     )
-    return project
 
 
 @pytest.fixture
@@ -114,15 +118,7 @@ class TestModels:
         assert "Not a cetacean" in page and "Not a fish" not in page
 
     def test_activating_a_version_leaves_the_other_projects_model_active(self, color_model, cetaceans):
-        newer = model_version_register(
-            onnx_bytes=factories.color_model_bytes(),
-            name="newer cetacean model",
-            labels=CETACEAN_LABELS,
-            preprocessing=factories.COLOR_PREPROCESSING,
-            negative_label="not_cetacean",
-            source="imported",
-            project=cetaceans,
-        )
+        newer = _cetacean_model_register(project=cetaceans, name="newer cetacean model")
         model_version_activate(model_version=newer)
         active = dict(ModelVersion.objects.filter(is_active=True).values_list("project__slug", "name"))
         assert active == {"fish": "colour test model", "cetaceans": "newer cetacean model"}

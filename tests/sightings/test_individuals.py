@@ -44,12 +44,17 @@ def live(found):
 @pytest.fixture
 def embedding_model(db, color_species):
     """The colour classifier with a second output, the mean colour, as the composed classifiers have."""
+    return _embedding_model_register()
+
+
+def _embedding_model_register(*, project=None):
     return model_version_register(
         onnx_bytes=factories.color_model_bytes(embedding=True),
         name="colour model with embeddings",
         labels=factories.COLOR_LABELS,
         preprocessing=factories.COLOR_PREPROCESSING,
         source="imported",
+        project=project,
         activate=True,
     )
 
@@ -116,15 +121,7 @@ class TestEmbeddingsAndCandidates:
     def test_other_species_and_other_projects_are_never_candidates(self, catches, project_moderator, angler):
         walleye = _catch(angler, (20, 220, 20), minutes=10)
         other = Project.objects.create(name="Elsewhere", slug="elsewhere")
-        model_version_register(
-            onnx_bytes=factories.color_model_bytes(embedding=True),
-            name="elsewhere model",
-            labels=factories.COLOR_LABELS,
-            preprocessing=factories.COLOR_PREPROCESSING,
-            source="imported",
-            project=other,
-            activate=True,
-        )
+        _embedding_model_register(project=other)
         stranger = _catch(angler, SHADES[0], minutes=11, project="elsewhere")
         assert (
             stranger.species == catches[0].species
@@ -289,14 +286,7 @@ def test_sightings_classified_before_embeddings_get_one_from_the_command(color_m
     # Verified ones: a newly active version re-classifies only those still needing an ID.
     Sighting.objects.update(quality_grade=Sighting.QualityGrade.VERIFIED)
     assert not SightingEmbedding.objects.exists()
-    model_version_register(
-        onnx_bytes=factories.color_model_bytes(embedding=True),
-        name="colour model with embeddings",
-        labels=factories.COLOR_LABELS,
-        preprocessing=factories.COLOR_PREPROCESSING,
-        source="imported",
-        activate=True,
-    )
+    _embedding_model_register()
     output = io.StringIO()
     call_command("embed_sightings", stdout=output)
     assert "2 sightings embedded" in output.getvalue()

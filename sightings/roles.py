@@ -126,10 +126,6 @@ def user_may_export(user):
     return export_projects(user) != frozenset()
 
 
-def user_sees_true_locations(user):
-    return user.is_authenticated and user.has_perm("sightings.view_true_location")
-
-
 def groups_ensure(*, group_model, permission_model):
     """Create the role groups with their permissions (used by a migration and by tests)."""
     for name, codenames in GROUP_PERMISSIONS.items():

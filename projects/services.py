@@ -25,8 +25,3 @@ def project_moderators_make_staff(*, project: Project) -> int:
     user_model = get_user_model()
     moderators = Membership.objects.filter(project=project, role=Membership.Role.MODERATOR).values("user_id")
     return user_model.objects.filter(pk__in=moderators, is_staff=False).update(is_staff=True)
-
-
-def project_member_remove(*, project: Project, user: User) -> None:
-    Membership.objects.filter(project=project, user=user).delete()
-    user.__dict__.pop(ROLES_CACHE, None)

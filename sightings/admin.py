@@ -363,10 +363,13 @@ class SightingAdmin(admin.ModelAdmin):
         if obj is not None:
             context["moderation"] = self._moderation_panel(request, obj)
             if user_moderates(request.user, project_id=obj.project_id):
+                candidates = sighting_candidates(sighting=obj, viewer=request.user)
                 context["individuals"] = {
                     "current": obj.individual,
-                    "candidates": sighting_candidates(sighting=obj, viewer=request.user),
-                    "has_embedding": SightingEmbedding.objects.filter(sighting=obj).exists(),
+                    "candidates": candidates,
+                    # Only asked when no candidate came: which of the two empty answers to give.
+                    "has_embedding": bool(candidates)
+                    or SightingEmbedding.objects.filter(sighting=obj).exists(),
                 }
         return super().render_change_form(
             request, context, add=add, change=change, form_url=form_url, obj=obj

@@ -69,15 +69,14 @@ class SeenPlace:
 class Viewer:
     """Who is looking: the only facts the read model needs about a user.
 
-    `sees_true_locations` and `is_moderator` hold in every project; the `*_projects` sets name the
-    projects where a project role gives the same.
+    `sees_true_locations` and `is_moderator` hold in every project; `true_location_projects`
+    names the projects where a project role gives exact places.
     """
 
     user_id: int | None
     sees_true_locations: bool
     is_moderator: bool
     true_location_projects: frozenset[int] = frozenset()
-    moderated_projects: frozenset[int] = frozenset()
 
     @classmethod
     def of(cls, user: "ViewerLike") -> "Viewer":
@@ -86,20 +85,12 @@ class Viewer:
         if user is None or not user.is_authenticated:
             return cls(user_id=None, sees_true_locations=False, is_moderator=False)
         true_locations = true_location_projects(user)
-        moderated = moderated_projects(user)
         return cls(
             user_id=user.pk,
             sees_true_locations=true_locations is EVERY_PROJECT,
-            is_moderator=moderated is EVERY_PROJECT,
+            is_moderator=moderated_projects(user) is EVERY_PROJECT,
             true_location_projects=true_locations or frozenset(),
-            moderated_projects=moderated or frozenset(),
         )
-
-    def moderates(self, project_id: int) -> bool:
-        return self.is_moderator or project_id in self.moderated_projects
-
-    def sees_true_location_in(self, project_id: int) -> bool:
-        return self.sees_true_locations or project_id in self.true_location_projects
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ def _read_into(gallery: Gallery, rows) -> None:
         chunk_size=READ_CHUNK
     ):
         gallery.put(sighting_id, embedding_from_bytes(vector))
-        gallery.made = made if gallery.made is None or made > gallery.made else gallery.made
+        gallery.made = made if gallery.made is None else max(gallery.made, made)
 
 
 def _load(*, project_id: int, species_id: int, extractor: str) -> Gallery:

@@ -45,7 +45,6 @@ def sighting_candidates(*, sighting: Sighting, viewer, k: int = CANDIDATES) -> l
     found = sorted(rows, key=lambda row: -similarity[row.pk])[:k]
     return [
         {
-            "sighting": row,
             "id": row.pk,
             "similarity": round(similarity[row.pk], 4),
             "observed_at": row.observed_at,

@@ -59,12 +59,16 @@ def sighting_individual_link(*, sighting: Sighting, individual: Individual, user
         raise ValidationError(
             {"individual": f"{individual.name} is a {individual.species}, not a {sighting.species}."}
         )
+    return _individual_set(sighting=sighting, individual=individual, user=user)
+
+
+def _individual_set(*, sighting: Sighting, individual: Individual | None, user: "User") -> Sighting:
+    """Write the link (or its removal) with who made it and when, in the database and on `sighting`."""
     now = timezone.now()
-    Sighting.objects.filter(pk=sighting.pk).update(
-        individual=individual, individual_linked_by=user, individual_linked_at=now, updated_at=now
-    )
-    sighting.individual, sighting.individual_linked_by, sighting.individual_linked_at = individual, user, now
-    sighting.updated_at = now
+    fields = {"individual": individual, "individual_linked_by": user, "individual_linked_at": now}
+    Sighting.objects.filter(pk=sighting.pk).update(**fields, updated_at=now)
+    for name, value in {**fields, "updated_at": now}.items():
+        setattr(sighting, name, value)
     return sighting
 
 
@@ -94,12 +98,7 @@ def sighting_individual_match(*, sighting: Sighting, candidate: Sighting, user: 
 
 def sighting_individual_unlink(*, sighting: Sighting, user: "User") -> Sighting:
     _check_moderator(user=user, project_id=sighting.project_id)
-    now = timezone.now()
-    Sighting.objects.filter(pk=sighting.pk).update(
-        individual=None, individual_linked_by=user, individual_linked_at=now, updated_at=now
-    )
-    sighting.individual = None
-    return sighting
+    return _individual_set(sighting=sighting, individual=None, user=user)
 
 
 def sightings_embed_missing(*, project: Project, limit: int | None = None) -> tuple[int, int]:

@@ -178,6 +178,12 @@ def main():
         help="stop the worker while the API is driven and start it after the last request: the API's"
         " own rate on the machine (as with workers on other hosts), then the worker's from a full queue",
     )
+    parser.add_argument(
+        "--proxied",
+        action="store_true",
+        help="reach PostgreSQL and S3 through the fault tests' TCP proxies (Python threads in this"
+        " process, beside the clients), as runs before 2026-12-07 did",
+    )
     args = parser.parse_args()
 
     s3, endpoint = start_s3_server()
@@ -244,6 +250,7 @@ def main():
             "DJANGO_ROOT_URLCONF": "bench.load_urls",
             "SIGHTING_PENDING_REQUEUE_AFTER_SECONDS": "120",
         },
+        proxied=args.proxied,
     )
     try:
         stack.start(beat=True)

@@ -36,8 +36,13 @@ def arguments():
 
 def main():
     args = arguments()
-    os.environ.update(CELERY_TASK_ALWAYS_EAGER="False", CELERY_BROKER_URL="memory://")
+    os.environ.update(
+        CELERY_TASK_ALWAYS_EAGER="False",
+        CELERY_BROKER_URL="memory://",
+        API_THROTTLE_USER="1000000/minute",
+    )
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+    os.environ["DJANGO_ROOT_URLCONF"] = "bench.load_urls"
     with tempfile.TemporaryDirectory(prefix="bench-submit-") as folder:
         django_setup(database_url=args.database_url, media_root=Path(folder) / "media")
         with throwaway_database(prefix="bench-submit-"):
@@ -69,8 +74,23 @@ def run(args):
         if response.status_code != 201:
             sys.exit(f"submission refused: {response.status_code} {response.content[:300]!r}")
 
+    def store_only():
+        upload = io.BytesIO(photo)
+        upload.name = "catch.jpg"
+        fields = {"latitude": "41.6", "longitude": "-81.9", "observed_at": "2026-06-01T08:00:00Z"}
+        response = client.post("/bench/store-only/", {"photo": upload, **fields}, format="multipart")
+        if response.status_code != 201:
+            sys.exit(f"store-only refused: {response.status_code}")
+
     for _ in range(5):
         submit()
+        store_only()
+    for label, call in (("store-only view", store_only), ("submission API", submit)):
+        started = time.perf_counter()
+        for _ in range(args.requests):
+            call()
+        seconds = time.perf_counter() - started
+        print(f"{label}, unprofiled: {seconds / args.requests * 1000:.2f} ms per request")
     with CaptureQueriesContext(connection) as queries:
         submit()
     print(f"{connection.vendor}: {len(queries.captured_queries)} queries per submission")

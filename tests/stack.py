@@ -140,7 +140,9 @@ class Process:
 class Stack:
     """gunicorn, a Celery worker and beat, a private Redis, proxies to PostgreSQL and S3."""
 
-    def __init__(self, *, database_name, web_workers=2, celery_concurrency=1, extra_env=None):
+    def __init__(self, *, database_name, web_workers=2, celery_concurrency=1, extra_env=None, proxied=True):
+        """`proxied=False` connects straight to PostgreSQL and S3 (load runs: the proxies are Python
+        threads that would share the driver's process and time)."""
         s3 = urlsplit(os.environ["AWS_S3_ENDPOINT_URL"])
         self.redis_port = free_port()
         self.redis = Process(
@@ -158,18 +160,20 @@ class Stack:
             ],
             dict(os.environ),
         )
-        self.s3_proxy = TcpProxy(s3.hostname, s3.port)
-        self.pg_proxy = TcpProxy("127.0.0.1", 5432)
+        self.s3_proxy = TcpProxy(s3.hostname, s3.port) if proxied else None
+        self.pg_proxy = TcpProxy("127.0.0.1", 5432) if proxied else None
+        pg_port = self.pg_proxy.port if self.pg_proxy else 5432
+        s3_address = f"127.0.0.1:{self.s3_proxy.port}" if self.s3_proxy else s3.netloc
         self.web_port = free_port()
         self.env = dict(os.environ)
         self.env.update(
             {
-                "DATABASE_URL": f"postgis://postgres@127.0.0.1:{self.pg_proxy.port}/{database_name}",
+                "DATABASE_URL": f"postgis://postgres@127.0.0.1:{pg_port}/{database_name}",
                 "DATABASE_CONN_MAX_AGE": "60",
                 "CELERY_BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
                 "CELERY_TASK_ALWAYS_EAGER": "False",
                 "REDIS_URL": "",
-                "AWS_S3_ENDPOINT_URL": f"http://127.0.0.1:{self.s3_proxy.port}",
+                "AWS_S3_ENDPOINT_URL": f"http://{s3_address}",
                 "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
                 "DJANGO_SECURE_SSL_REDIRECT": "False",
                 "DJANGO_SESSION_COOKIE_SECURE": "False",
@@ -269,5 +273,6 @@ class Stack:
     def stop(self):
         for process in (self.beat, self.worker, self.web, self.redis):
             process.stop()
-        self.s3_proxy.close()
-        self.pg_proxy.close()
+        for proxy in (self.s3_proxy, self.pg_proxy):
+            if proxy is not None:
+                proxy.close()

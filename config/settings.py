@@ -301,6 +301,10 @@ SIGHTING_PENDING_REQUEUE_AFTER = timedelta(
 # --- Projects ---------------------------------------------------------------------------------
 # The project of submissions that name none (created on first use; migrations put older data there).
 DEFAULT_PROJECT_SLUG = env.str("DEFAULT_PROJECT_SLUG", default="fish")
+# Each web process keeps what a submission needs of a project (whether it is open, accepts
+# submissions, records in listed regions) this long; a change made in another process takes effect
+# within it (in the same process, at once). 0 reads the project on every submission.
+PROJECT_CACHE_SECONDS = env.float("PROJECT_CACHE_SECONDS", default=10.0)
 
 # Candidate individuals: each process checks a gallery for new or changed sightings at most this
 # often (a sighting reaches other processes' candidates within it), and reads it whole this often.

@@ -1,3 +1,7 @@
+import copy
+import threading
+import time
+
 from django.conf import settings
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, When
 
@@ -17,19 +21,49 @@ def project_default() -> Project:
 
 
 def project_for_submission(*, slug: str | None, user_id: int | None) -> Project | None:
-    """The project of this slug (blank: the default one, made when missing), in one query, with
-    `is_member` (the user is a member) and `has_regions` (it records in listed regions only)."""
+    """The project of this slug (blank: the default one, made when missing), with `is_member` (the
+    user is a member of this members-only project; False for an open one) and `has_regions` (it
+    records in listed regions only).
+
+    The project is read at most every PROJECT_CACHE_SECONDS per process (see `projects_forget`);
+    membership is asked only of a members-only project, in one query.
+    """
     slug = slug or settings.DEFAULT_PROJECT_SLUG
-    memberships = Membership.objects.filter(project=OuterRef("pk"))
-    memberships = memberships.filter(user_id=user_id) if user_id is not None else memberships.none()
+    project = _submission_project(slug=slug)
+    if project is None:
+        return None
+    project = copy.copy(project)
+    project.is_member = not project.open_to_all and (  # type: ignore[attr-defined]
+        user_id is not None and Membership.objects.filter(project=project, user_id=user_id).exists()
+    )
+    return project
+
+
+_projects: dict[str, tuple[float, Project]] = {}
+_projects_lock = threading.Lock()
+
+
+def projects_forget() -> None:
+    """Drop this process's copies of projects (a project or its regions changed)."""
+    with _projects_lock:
+        _projects.clear()
+
+
+def _submission_project(*, slug: str) -> Project | None:
+    now = time.monotonic()
+    cached = _projects.get(slug)
+    if cached is not None and now - cached[0] < settings.PROJECT_CACHE_SECONDS:
+        return cached[1]
     queryset = Project.objects.filter(slug=slug).annotate(
-        is_member=Exists(memberships),
-        has_regions=Exists(Project.regions.through.objects.filter(project_id=OuterRef("pk"))),
+        has_regions=Exists(Project.regions.through.objects.filter(project_id=OuterRef("pk")))
     )
     project = queryset.first()
     if project is None and slug == settings.DEFAULT_PROJECT_SLUG:
         project_default()
         project = queryset.first()
+    if project is not None:
+        with _projects_lock:
+            _projects[slug] = (now, project)
     return project
 
 

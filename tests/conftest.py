@@ -32,13 +32,17 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def classification_caches():
-    """A rolled-back test may leave a cached version whose primary key the next test reuses."""
+def process_caches():
+    """A rolled-back test may leave a cached version or project whose primary key or fields the next
+    test's rows no longer have."""
+    from projects.selectors import projects_forget
     from sightings.services.classification import classification_caches_clear
 
     classification_caches_clear()
+    projects_forget()
     yield
     classification_caches_clear()
+    projects_forget()
 
 
 @pytest.fixture(scope="session", autouse=True)

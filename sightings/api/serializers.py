@@ -1,3 +1,4 @@
+import functools
 import math
 
 from rest_framework import serializers
@@ -120,6 +121,19 @@ class SightingSerializer(serializers.Serializer):
     warnings = WarningSerializer(many=True)
     created_at = serializers.DateTimeField()
     classified_at = serializers.DateTimeField(allow_null=True)
+
+
+@functools.cache
+def _sighting_writer() -> SightingSerializer:
+    writer = SightingSerializer()
+    writer.fields  # noqa: B018  (built once, before any thread shares it)
+    return writer
+
+
+def sighting_representation(detail: dict) -> dict:
+    """`SightingSerializer(detail).data` without building the serializer again: DRF deep-copies
+    every declared field for each instance, and writing leaves no state on the fields."""
+    return _sighting_writer().to_representation(detail)
 
 
 class IdentifySerializer(serializers.Serializer):

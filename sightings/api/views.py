@@ -22,6 +22,7 @@ from .serializers import (
     SightingSerializer,
     SightingUpdateSerializer,
     SubmitSightingSerializer,
+    sighting_representation,
 )
 
 
@@ -54,7 +55,7 @@ class SightingViewSet(
         return SightingSerializer
 
     def present(self, sighting):
-        return SightingSerializer(sighting_detail(sighting=sighting, viewer=self.request.user)).data
+        return sighting_representation(sighting_detail(sighting=sighting, viewer=self.request.user))
 
     def list(self, request, *args, **kwargs):
         """One's own sightings (moderators too: the queue is the admin's)."""
@@ -74,7 +75,7 @@ class SightingViewSet(
         detail = sighting_detail(
             sighting=sighting_seen_by_owner(sighting=sighting), viewer=request.user, fresh=True
         )
-        return Response(SightingSerializer(detail).data, status=status.HTTP_201_CREATED)
+        return Response(sighting_representation(detail), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SightingUpdateSerializer, responses={200: SightingSerializer})
     def partial_update(self, request, *args, **kwargs):

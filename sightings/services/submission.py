@@ -81,27 +81,28 @@ def sighting_submit(
 
     name = storage_save(name=original_photo_key(None, f"photo.{info.extension}"), data=data)
     try:
-        with transaction.atomic():
-            sighting = Sighting(
-                owner=owner,
-                project=target,
-                photo=name,
-                photo_sha256=hashlib.sha256(data).hexdigest(),
-                exif=info.exif,
-                location=location,
-                location_accuracy_m=location_accuracy_m,
-                observed_at=observed_at,
-                length_cm=length_cm,
-                notes=notes,
-                geoprivacy=geoprivacy,
-                license=license,
-            )
-            sighting_initial_identity(sighting=sighting)
-            sighting.save(force_insert=True)
-            transaction.on_commit(lambda: sighting_enqueue_work(sighting_id=sighting.pk))
+        # One INSERT: atomic by itself, so no transaction of its own (two round trips fewer). Inside
+        # a caller's transaction the work is queued when that commits.
+        sighting = Sighting(
+            owner=owner,
+            project=target,
+            photo=name,
+            photo_sha256=hashlib.sha256(data).hexdigest(),
+            exif=info.exif,
+            location=location,
+            location_accuracy_m=location_accuracy_m,
+            observed_at=observed_at,
+            length_cm=length_cm,
+            notes=notes,
+            geoprivacy=geoprivacy,
+            license=license,
+        )
+        sighting_initial_identity(sighting=sighting)
+        sighting.save(force_insert=True)
     except BaseException:
         storage_delete_quietly(name=name)
         raise
+    transaction.on_commit(lambda: sighting_enqueue_work(sighting_id=sighting.pk))
     return sighting
 
 

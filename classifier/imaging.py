@@ -12,6 +12,8 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from .jpeg_segments import jpeg_strip_metadata
+
 # The JPEG decoder also opens MPO files (camera JPEGs with extra frames).
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 # What each allowed decoder's format is reported as: an MPO is a JPEG with extra frames.
@@ -42,6 +44,7 @@ _MAX_TEXT = 200
 # A public copy of a larger JPEG may come out this much below its max side, so that it decodes at
 # a smaller DCT scale.
 _PUBLIC_DRAFT_SLACK = 0.9
+_METADATA_KEYS = frozenset({"exif", "icc_profile", "xmp", "comment", "photoshop", "adobe", "mp", "jfif"})
 
 
 class PhotoError(ValueError):
@@ -119,6 +122,9 @@ def public_jpeg(data: bytes, *, max_side: int = 2048, max_pixels: int, quality: 
     copy others may see."""
     with _decoding_errors():
         image = _open(data, max_pixels=max_pixels)
+        stripped = _plain_jpeg_copy(image, data, max_side=max_side)
+        if stripped is not None:
+            return stripped
         if image.format in ("JPEG", "MPO"):
             # A 4000-pixel phone photo decodes at half scale (2000 pixels) instead of in full and
             # then resampled: a quarter of the work.
@@ -137,6 +143,26 @@ def public_jpeg(data: bytes, *, max_side: int = 2048, max_pixels: int, quality: 
     # long to encode, on every sighting in the worker.
     clean.save(out, format="JPEG", quality=quality, optimize=True)
     return out.getvalue()
+
+
+def _plain_jpeg_copy(image: Image.Image, data: bytes, *, max_side: int) -> bytes | None:
+    """An upright RGB JPEG that fits needs no new pixels: its picture's segments, copied without
+    the metadata (see classifier.jpeg_segments), once the whole picture decodes (at 1/8 scale,
+    which still reads every entropy-coded byte). None when it needs turning, scaling or colour
+    conversion, or the copy would not be a plain JPEG of the same size."""
+    if image.format not in ("JPEG", "MPO") or image.mode != "RGB" or max(image.size) > max_side:
+        return None
+    if _orientation(image.getexif()) != 1 or "icc_profile" in image.info:
+        return None
+    stripped = jpeg_strip_metadata(data)
+    if stripped is None:
+        return None
+    copy = Image.open(io.BytesIO(stripped), formats=("JPEG",))
+    if copy.size != image.size or copy.mode != "RGB" or copy.getexif() or _METADATA_KEYS & set(copy.info):
+        return None
+    image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
+    image.load()
+    return stripped
 
 
 # --- Opening and decoding ------------------------------------------------------------------------

@@ -30,9 +30,9 @@ from regulations.selectors import species_by_labels, species_changes
 
 from ..individuals.vectors import embedding_bytes
 from ..models import Classification, Identification, Prediction, Sighting, SightingEmbedding
-from ..storage import storage_read
+from ..storage import storage_delete_quietly, storage_read
 from .identifications import identification_machine_add, sighting_status_for
-from .public_photos import public_photo_store
+from .public_photos import public_photo_save, public_photo_store
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ class _Work:
 
 def sighting_process(*, sighting_id: UUID | str) -> None:
     """What a new sighting needs from the worker: its answer from the active version and its public
-    photo, from one read of the row and one read of the photo. Idempotent: done parts are skipped.
+    photo, from one read of the row, one read of the photo and one transaction. Idempotent: done
+    parts are skipped.
 
     Raises StorageUnavailable on a storage outage so that the task retries.
     """
@@ -67,10 +68,21 @@ def sighting_process(*, sighting_id: UUID | str) -> None:
         if to_classify:
             _mark_failed(sighting_id=sighting_id, reason="The photo is missing from storage.")
         return
-    if to_classify and _classify(sighting_id=sighting_id, work=work, data=data) is None:
-        return  # the photo cannot be read: there is nothing to publish either
-    if not work.public_photo:
+    if not to_classify:
         public_photo_store(sighting_id=sighting_id, data=data)
+        return
+    result = _infer(sighting_id=sighting_id, work=work, data=data)
+    if result is None:
+        return  # the photo cannot be read: there is nothing to publish either
+    species_by_label = _species_by_label(work=work, model_version=result.model_version)
+    _record(
+        sighting_id=sighting_id,
+        model_version=result.model_version,
+        result=result.answer,
+        duration_ms=result.duration_ms,
+        species_by_label=species_by_label,
+        public_photo=("" if work.public_photo else public_photo_save(data=data)) or "",
+    )
 
 
 def sighting_classify(
@@ -178,12 +190,34 @@ def _species_by_label(*, work: _Work, model_version: ModelVersion) -> dict[str, 
 # --- Classifying and recording ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Inference:
+    model_version: ModelVersion
+    answer: ClassificationResult
+    duration_ms: float
+
+
 def _classify(*, sighting_id: UUID | str, work: _Work, data: bytes) -> Classification | None:
+    result = _infer(sighting_id=sighting_id, work=work, data=data)
+    if result is None:
+        return None
+    return _record(
+        sighting_id=sighting_id,
+        model_version=result.model_version,
+        result=result.answer,
+        duration_ms=result.duration_ms,
+        species_by_label=_species_by_label(work=work, model_version=result.model_version),
+    )
+
+
+def _infer(*, sighting_id: UUID | str, work: _Work, data: bytes) -> _Inference | None:
+    """The version's answer for the photo; None, with the sighting marked failed, when the photo
+    cannot be read."""
     model_version = work.model_version
     assert model_version is not None
     started = time.perf_counter()
     try:
-        result = classify_photo(
+        answer = classify_photo(
             model_version=model_version,
             data=data,
             top_k=settings.CLASSIFIER_TOP_K,
@@ -192,14 +226,7 @@ def _classify(*, sighting_id: UUID | str, work: _Work, data: bytes) -> Classific
     except PhotoError as error:
         _mark_failed(sighting_id=sighting_id, reason=f"The photo cannot be read: {error}")
         return None
-    duration_ms = (time.perf_counter() - started) * 1000
-    return _record(
-        sighting_id=sighting_id,
-        model_version=model_version,
-        result=result,
-        duration_ms=duration_ms,
-        species_by_label=_species_by_label(work=work, model_version=model_version),
-    )
+    return _Inference(model_version, answer, (time.perf_counter() - started) * 1000)
 
 
 def _record(
@@ -209,9 +236,12 @@ def _record(
     result: ClassificationResult,
     duration_ms: float,
     species_by_label: dict[str, Species | None],
+    public_photo: str = "",
 ) -> Classification | None:
-    """Write the answer in one transaction: lock, classification, predictions, identification, row."""
+    """Write the answer in one transaction: lock, classification, predictions, identification, row
+    (with `public_photo`, a stored public copy, unless the row has one; then that copy is removed)."""
     current = Identification.objects.filter(sighting=OuterRef("pk"), is_current=True)
+    attached = False
     try:
         with transaction.atomic():
             sighting = (
@@ -262,24 +292,30 @@ def _record(
             sighting.classified_at = timezone.now()
             sighting.top_score = result.top_score
             sighting.uncertain = result.uncertain and not sighting.identified_by_a_person
-            sighting.save(
-                update_fields=[
-                    "status",
-                    "failure_reason",
-                    "classified_at",
-                    "top_score",
-                    "uncertain",
-                    "species",
-                    "quality_grade",
-                    "updated_at",
-                ]
-            )
+            changed = [
+                "status",
+                "failure_reason",
+                "classified_at",
+                "top_score",
+                "uncertain",
+                "species",
+                "quality_grade",
+                "updated_at",
+            ]
+            if public_photo and not sighting.public_photo:
+                sighting.public_photo = public_photo
+                changed.append("public_photo")
+            sighting.save(update_fields=changed)
+        attached = "public_photo" in changed
     except IntegrityError:
         # A duplicate delivery won the race and recorded this version's answer first.
         existing = Classification.objects.filter(sighting_id=sighting_id, model_version=model_version).first()
         if existing is None:
             raise
         return existing
+    finally:
+        if public_photo and not attached:
+            storage_delete_quietly(name=public_photo)
     return classification
 
 

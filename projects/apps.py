@@ -14,6 +14,9 @@ class ProjectsConfig(AppConfig):
         def forget(**kwargs):
             projects_forget()
 
+        # weak=False: the receiver is local to this method and would be collected after it.
         for signal in (post_save, post_delete):
-            signal.connect(forget, sender=Project, dispatch_uid=f"projects_forget_{signal is post_save}")
-        m2m_changed.connect(forget, sender=Project.regions.through, dispatch_uid="projects_forget_regions")
+            signal.connect(forget, sender=Project, weak=False, dispatch_uid="projects_forget")
+        m2m_changed.connect(
+            forget, sender=Project.regions.through, weak=False, dispatch_uid="projects_forget_regions"
+        )

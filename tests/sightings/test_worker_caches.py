@@ -122,3 +122,39 @@ def test_a_new_sighting_is_classified_in_a_handful_of_queries(
     sighting.refresh_from_db()
     assert sighting.status == Sighting.Status.CLASSIFIED
     assert sighting.species is not None
+
+
+def test_the_answer_and_the_public_copy_are_written_in_one_transaction(angler, color_model):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    processed(new_sighting(angler))
+    sighting = new_sighting(angler)
+    with CaptureQueriesContext(connection) as queries:
+        sighting_process(sighting_id=sighting.pk)
+    updates = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("UPDATE")]
+    assert len(updates) == 1 and '"public_photo"' in updates[0] and '"status"' in updates[0]
+    sighting.refresh_from_db()
+    assert sighting.public_photo and sighting.status == Sighting.Status.CLASSIFIED
+
+
+def test_a_copy_made_for_a_row_that_has_one_meanwhile_is_removed(angler, color_model, monkeypatch):
+    from django.core.files.storage import default_storage
+
+    from sightings.services import public_photos
+
+    sighting = new_sighting(angler)
+    saved = []
+    real_save = public_photos.public_photo_save
+
+    def save_while_another_delivery_publishes(*, data):
+        name = real_save(data=data)
+        saved.append(name)
+        Sighting.objects.filter(pk=sighting.pk).update(public_photo="photos/published-first.jpg")
+        return name
+
+    monkeypatch.setattr(classification, "public_photo_save", save_while_another_delivery_publishes)
+    sighting = processed(sighting)
+    assert sighting.status == Sighting.Status.CLASSIFIED
+    assert sighting.public_photo.name == "photos/published-first.jpg"
+    assert len(saved) == 1 and not default_storage.exists(saved[0])

@@ -66,21 +66,19 @@ def run(args):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
 
-    def submit():
+    def post(url):
         upload = io.BytesIO(photo)
         upload.name = "catch.jpg"
         fields = {"latitude": "41.6", "longitude": "-81.9", "observed_at": "2026-06-01T08:00:00Z"}
-        response = client.post("/api/v1/sightings/", {"photo": upload, **fields}, format="multipart")
+        response = client.post(url, {"photo": upload, **fields}, format="multipart")
         if response.status_code != 201:
-            sys.exit(f"submission refused: {response.status_code} {response.content[:300]!r}")
+            sys.exit(f"{url} refused: {response.status_code} {response.content[:300]!r}")
+
+    def submit():
+        post("/api/v1/sightings/")
 
     def store_only():
-        upload = io.BytesIO(photo)
-        upload.name = "catch.jpg"
-        fields = {"latitude": "41.6", "longitude": "-81.9", "observed_at": "2026-06-01T08:00:00Z"}
-        response = client.post("/bench/store-only/", {"photo": upload, **fields}, format="multipart")
-        if response.status_code != 201:
-            sys.exit(f"store-only refused: {response.status_code}")
+        post("/bench/store-only/")
 
     for _ in range(5):
         submit()

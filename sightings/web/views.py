@@ -12,7 +12,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
@@ -92,8 +91,8 @@ def sighting_submit_page(request):
             else:
                 return redirect("sightings-web:detail", pk=sighting.pk)
     else:
-        now = timezone.localtime().replace(second=0, microsecond=0)
-        form = SightingSubmitForm(initial={"observed_at": now}, projects=projects)
+        # No time filled in: a blank one is the photo's own (EXIF), which "now" would override.
+        form = SightingSubmitForm(projects=projects)
     return render(
         request,
         "sightings/submit.html",

@@ -1,4 +1,4 @@
-/* The catch form, enhanced: local time, geolocation, a map to tap, photo preview, and an upload to the
+/* The catch form, enhanced: the offset of a typed local time, geolocation, a map to tap, photo preview, and an upload to the
    API with a progress bar. Without this script the form posts to the page itself and still works. */
 (function () {
   "use strict";
@@ -37,9 +37,8 @@
   }
   function syncOffset() { utcOffset.value = observedAt.value ? offsetMinutes(observedAt.value) : ""; }
 
-  var now = localValue(new Date());
-  observedAt.max = now;
-  if (!form.querySelector(".field-error:not([hidden])")) { observedAt.value = now; }
+  // Left blank: the platform then uses the time the photo was taken (EXIF), which "now" would hide.
+  observedAt.max = localValue(new Date());
   syncOffset();
   observedAt.addEventListener("change", syncOffset);
 

@@ -2,7 +2,7 @@
 
 import io
 import json
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -119,6 +119,31 @@ def test_plain_form_post_stores_the_catch_with_the_browser_offset(angler):
     assert true_point(sighting) == (LATITUDE, LONGITUDE)
     assert float(sighting.length_cm) == 31.5
     assert sighting.notes == "at dawn" and sighting.geoprivacy == "private"
+
+
+def test_the_time_starts_blank_so_that_the_photo_gives_it(angler):
+    html = client_for(angler).get("/sightings/new/").content.decode()
+    field = html[html.index('id="id_observed_at"') - 200 : html.index('id="id_observed_at"') + 200]
+    assert "value=" not in field.split("<input", 1)[-1].split(">", 1)[0]
+    assert "time the photo was taken" in html
+
+
+def test_a_blank_time_is_the_photos_own(angler):
+    taken = factories.exif_with_gps(
+        latitude=LATITUDE, longitude=LONGITUDE, taken_at=datetime(2026, 6, 14, 19, 5)
+    )
+    photo = photo_file(factories.photo_bytes(size=(320, 240), exif=taken))
+    response = form_post(client_for(angler), photo=photo, observed_at="", utc_offset_minutes="")
+    assert response.status_code == 302, field_error(response, "observed_at")
+    sighting = Sighting.objects.get(owner=angler)
+    assert sighting.observed_at.date() == date(2026, 6, 14)  # not today, as a pre-filled "now" made it
+
+
+def test_a_blank_time_and_a_photo_without_one_ask_for_the_time(angler):
+    response = form_post(client_for(angler), observed_at="", utc_offset_minutes="")
+    assert response.status_code == 400
+    assert "carries no capture time" in field_error(response, "observed_at")
+    assert not Sighting.objects.filter(owner=angler).exists()
 
 
 def test_a_gallery_photo_is_taken_too(angler):

@@ -240,7 +240,14 @@ class Identification(models.Model):
     from_suggestion = models.BooleanField(
         default=False, help_text="A human accepted the machine's suggestion rather than naming the species."
     )
-    is_current = models.BooleanField(default=True, help_text="False once the same person identified again.")
+    # Each author (the classifier, the angler, each moderator) has one latest identification; the
+    # sighting's species follows all of them, so several rows are "latest" at once.
+    is_current = models.BooleanField(
+        "latest by its author",
+        default=True,
+        help_text="This author's latest identification of the sighting; False once the same author"
+        " identified it again.",
+    )
     comment = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

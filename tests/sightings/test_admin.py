@@ -333,6 +333,17 @@ def test_change_view_shows_photo_predictions_position_and_history(
     assert set(form.fields) == {"confirm_suggestion", "set_species", "identification_comment"}
 
 
+def test_history_says_which_rows_are_each_authors_latest(admin_client, owner, model_version, bass, walleye):
+    sighting = suggested_sighting(owner, model_version, bass, 0.81)
+    identification_set_species(sighting=sighting, species=walleye, user=owner)
+    identification_set_species(sighting=sighting, species=bass, user=owner)
+
+    html = admin_client.get(change_url(sighting)).content.decode().lower()
+    # The machine's and the owner's second are each their author's latest: two rows, labelled so.
+    assert "latest by its author" in html and "is current" not in html
+    assert sighting.identifications.filter(is_current=True).count() == 2
+
+
 def test_change_view_sets_species_through_the_service(
     admin_client, moderator, owner, model_version, bass, walleye
 ):

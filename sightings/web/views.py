@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
+from classifier.selectors import model_version_active
 from projects.selectors import project_default, projects_open_to
 from regulations.models import Species
 
@@ -111,6 +112,9 @@ def sighting_list(request):
 def _detail_context(request, pk):
     sighting = get_object_or_404(sightings_visible_to(user=request.user), pk=pk)
     detail = sighting_detail(sighting=sighting, viewer=request.user)
+    awaits_moderator = (
+        detail["status"] == "pending" and model_version_active(project=sighting.project) is None
+    )
     return {
         "sighting": sighting,
         "detail": detail,
@@ -127,6 +131,9 @@ def _detail_context(request, pk):
         ],
         "suggestion": _suggestion(detail),
         "candidates": _candidates(detail),
+        # Pending with no classifier in its project: a moderator will name it, and so may the angler.
+        "awaits_moderator": awaits_moderator,
+        "settled": detail["status"] != "pending" or awaits_moderator,
         "identify_form": IdentifyForm(initial={"action": IdentifyForm.NAME}),
         "may_identify": sighting.owner_id == request.user.pk
         or user_moderates(request.user, project_id=sighting.project_id),
@@ -255,12 +262,16 @@ def _percent(score):
 
 
 def _suggestion(detail):
-    """The machine's top species when the sighting was classified (and the answer is not
-    uncertain), else None."""
+    """The machine's top species when the sighting was classified, the answer is not uncertain and
+    nobody named another species since, else None."""
     if detail["status"] != "classified" or not detail["predictions"] or detail["uncertain"]:
         return None
     top = detail["predictions"][0]
-    return top if top["species"] else None
+    if not top["species"]:
+        return None
+    # Once someone named another species, "yes" would undo it with one tap.
+    named = detail["species"]
+    return top if named is None or named["id"] == top["species"]["id"] else None
 
 
 def _candidates(detail):

@@ -1,4 +1,5 @@
-/* The result page follows a pending sighting until it is classified, then shows the answer. */
+/* The result page follows a pending sighting until it is classified, then shows the answer (not one
+   that waits for a moderator: the server marks it data-follow="false"). */
 (function () {
   "use strict";
   var POLL_MS = 1000;
@@ -28,7 +29,7 @@
   }
 
   function follow(section, polls) {
-    if (section.dataset.status !== "pending") { return; }
+    if (section.dataset.status !== "pending" || section.dataset.follow === "false") { return; }
     if (polls >= MAX_POLLS) {
       section.querySelector(".pending p").textContent =
         "This is taking longer than usual. Reload the page later to see the answer.";

@@ -218,14 +218,48 @@ def test_result_page_says_not_a_fish(angler, color_model, eager_tasks, make_sigh
     assert "Name the species" in html
 
 
-def test_a_pending_result_is_followed_through_its_panel(angler, make_sighting):
-    sighting = make_sighting(angler)  # no active model here: it stays pending
+def test_a_pending_result_is_followed_through_its_panel(angler, color_model, make_sighting, monkeypatch):
+    from sightings.services import submission
+
+    monkeypatch.setattr(submission, "sighting_enqueue_work", lambda *, sighting_id: None)
+    sighting = make_sighting(angler)  # a classifier is installed, but the work is not queued: pending
     client = client_for(angler)
     page = client.get(f"/sightings/{sighting.pk}/").content.decode()
     assert "Identifying your catch" in page and 'http-equiv="refresh"' in page
+    assert 'data-follow="false"' not in page
     panel = client.get(f"/sightings/{sighting.pk}/panel/")
     assert panel.status_code == 200 and panel["Cache-Control"] == "no-store"
     assert panel.content.decode().lstrip().startswith('<section id="result"')
+
+
+def test_without_a_classifier_the_angler_learns_a_moderator_will_identify_and_may_name_it(
+    angler, color_species, make_sighting
+):
+    sighting = make_sighting(angler)  # no active model version in its project
+    client = client_for(angler)
+    page = client.get(f"/sightings/{sighting.pk}/").content.decode()
+    assert "A moderator will identify your catch" in page
+    assert "Identifying your catch" not in page and "usually takes a few seconds" not in page
+    assert 'http-equiv="refresh"' not in page and 'data-follow="false"' in page
+    assert "Name the species" in page
+    walleye = color_species["sander_vitreus"]
+    response = client.post(f"/sightings/{sighting.pk}/identify/", {"action": "name", "species": walleye.pk})
+    assert response.status_code == 302
+    sighting.refresh_from_db()
+    assert sighting.species == walleye
+
+
+def test_yes_is_not_offered_once_the_angler_named_another_species(
+    angler, color_model, color_species, eager_tasks, make_sighting
+):
+    sighting = make_sighting(angler)
+    client = client_for(angler)
+    assert "Yes, it is a Largemouth bass" in client.get(f"/sightings/{sighting.pk}/").content.decode()
+    walleye = color_species["sander_vitreus"]
+    client.post(f"/sightings/{sighting.pk}/identify/", {"action": "name", "species": walleye.pk})
+    page = client.get(f"/sightings/{sighting.pk}/").content.decode()
+    assert "Yes, it is a" not in page
+    assert "Name the species" in page or "another species" in page
 
 
 @pytest.mark.parametrize("suffix", ["", "panel/"])

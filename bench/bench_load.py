@@ -172,6 +172,8 @@ def main():
     parser.add_argument("--database", default="catchlog_load")
     parser.add_argument("--settle-timeout", type=int, default=1800)
     parser.add_argument("--worker-processes", type=int, default=1, help="Celery worker processes")
+    parser.add_argument("--web-processes", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn process")
     parser.add_argument(
         "--worker-after-api",
         action="store_true",
@@ -244,7 +246,8 @@ def main():
 
     stack = Stack(
         database_name=args.database,
-        web_workers=3,
+        web_workers=args.web_processes,
+        web_threads=args.web_threads,
         celery_concurrency=args.worker_processes,
         extra_env={
             "DJANGO_ROOT_URLCONF": "bench.load_urls",
@@ -256,7 +259,8 @@ def main():
         stack.start(beat=True)
         paused = " (stopped while the API is driven)" if args.worker_after_api else ""
         print(
-            f"stack: gunicorn 3 workers x 4 threads, {args.worker_processes} Celery worker process(es)"
+            f"stack: gunicorn {args.web_processes} processes x {args.web_threads} threads,"
+            f" {args.worker_processes} Celery worker process(es)"
             f"{paused}, Redis, PostGIS, moto S3; "
             f"{args.clients} clients; photo {len(photo) // 1024} KB; cores {os.cpu_count()}"
         )

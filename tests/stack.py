@@ -140,7 +140,16 @@ class Process:
 class Stack:
     """gunicorn, a Celery worker and beat, a private Redis, proxies to PostgreSQL and S3."""
 
-    def __init__(self, *, database_name, web_workers=2, celery_concurrency=1, extra_env=None, proxied=True):
+    def __init__(
+        self,
+        *,
+        database_name,
+        web_workers=2,
+        web_threads=4,
+        celery_concurrency=1,
+        extra_env=None,
+        proxied=True,
+    ):
         """`proxied=False` connects straight to PostgreSQL and S3 (load runs: the proxies are Python
         threads that would share the driver's process and time)."""
         s3 = urlsplit(os.environ["AWS_S3_ENDPOINT_URL"])
@@ -201,7 +210,7 @@ class Stack:
                 "--workers",
                 str(web_workers),
                 "--threads",
-                "4",
+                str(web_threads),
                 "--timeout",
                 "60",
                 "--graceful-timeout",

@@ -40,7 +40,15 @@ def test_lower_apps_do_not_import_higher_ones(app):
 
 def test_config_holds_wiring_only():
     modules = sorted(path.name for path in (ROOT / "config").glob("*.py"))
-    assert modules == ["__init__.py", "asgi.py", "celery_app.py", "settings.py", "urls.py", "wsgi.py"]
+    assert modules == [
+        "__init__.py",
+        "asgi.py",
+        "celery_app.py",
+        "gunicorn.py",
+        "settings.py",
+        "urls.py",
+        "wsgi.py",
+    ]
 
 
 @pytest.mark.django_db

@@ -32,7 +32,7 @@ class Sighting(models.Model):
 
     class Geoprivacy(models.TextChoices):
         OPEN = "open", "open: the exact place is public"
-        OBSCURED = "obscured", "obscured: others see a 0.2 degree cell"
+        OBSCURED = "obscured", "obscured: others see only an area of about 20 km"
         PRIVATE = "private", "private: others see no place at all"
 
     class License(models.TextChoices):
@@ -42,7 +42,7 @@ class Sighting(models.Model):
         ALL_RIGHTS_RESERVED = "all-rights-reserved", "all rights reserved"
 
     class QualityGrade(models.TextChoices):
-        NEEDS_ID = "needs_id", "needs ID"
+        NEEDS_ID = "needs_id", "needs an identification"
         VERIFIED = "verified", "verified"
         CASUAL = "casual", "casual"
 

@@ -28,6 +28,7 @@ from ..selectors import map_points, region_outlines, sighting_detail, sightings_
 from ..services.identifications import identification_confirm_suggestion, identification_set_species
 from ..services.individuals import sighting_individual_match
 from ..services.submission import sighting_submit
+from ..visibility import seen_photo_url
 from .forms import IdentifyForm, SightingSubmitForm, SignUpForm
 from .limits import signup_wait
 
@@ -106,7 +107,12 @@ def sighting_submit_page(request):
 def sighting_list(request):
     sightings = sightings_visible_to(user=request.user).filter(owner=request.user).order_by("-created_at")
     page = Paginator(sightings, 20).get_page(request.GET.get("page"))
-    return render(request, "sightings/list.html", {"page": page})
+    # Thumbnails from the EXIF-free public copy (at most 2,048 pixels), not the phone's original.
+    rows = [
+        {"sighting": sighting, "thumbnail": seen_photo_url(name=sighting.public_photo.name)}
+        for sighting in page.object_list
+    ]
+    return render(request, "sightings/list.html", {"page": page, "rows": rows})
 
 
 def _detail_context(request, pk):

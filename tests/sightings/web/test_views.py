@@ -322,6 +322,25 @@ def test_my_catches_lists_only_mine_newest_first(angler, other_angler, make_sigh
     assert str(theirs.pk) not in html
 
 
+def test_my_catches_rows_tell_catches_apart(angler, color_model, eager_tasks, make_sighting):
+    make_sighting(angler, observed_at=factories.aware(2026, 6, 1, 8, 30), length_cm=31.5)
+    make_sighting(angler, observed_at=factories.aware(2026, 6, 2, 19, 5), latitude=41.6, longitude=-81.4)
+    html = client_for(angler).get("/sightings/").content.decode()
+    assert "1 Jun 2026, 08:30" in html and "2 Jun 2026, 19:05" in html
+    assert f"{LATITUDE:.3f}, {LONGITUDE:.3f}" in html and "41.600, -81.400" in html
+    assert "31.5 cm" in html
+    # A thumbnail of each: the EXIF-free public copy, never the original.
+    assert html.count('class="thumb"') == 2 and signed_photo(html)
+    assert "originals/" not in html
+
+
+def test_plain_words_for_geoprivacy_and_quality(angler, color_model, eager_tasks, make_sighting):
+    sighting = make_sighting(angler)
+    html = client_for(angler).get(f"/sightings/{sighting.pk}/").content.decode()
+    assert "about 20 km" in html and "0.2 degree" not in html
+    assert "Quality grade: needs an identification" in html
+
+
 def test_map_points_never_reveal_others_true_places(angler, other_angler, make_sighting):
     places = {
         "open": (41.51234, -81.71234),

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import researchers, views
 
 app_name = "sightings-web"
 
@@ -24,4 +24,7 @@ urlpatterns = [
     path("map/regions.geojson", views.regions_geojson, name="regions"),
     path("species/<int:pk>/", views.species_detail, name="species"),
     path("photos/<str:token>", views.photo, name="photo"),
+    path("exports/", researchers.exports_page, name="exports"),
+    path("account/token/", researchers.api_token_page, name="api-token"),
+    path("account/token/new/", researchers.api_token_new, name="api-token-new"),
 ]

@@ -1,5 +1,6 @@
-/* The result page follows a pending sighting until it is classified, then shows the answer (not one
-   that waits for a moderator: the server marks it data-follow="false"). */
+/* Times in the reader's own time zone, on any page that loads this; and the result page follows a
+   pending sighting until it is classified, then shows the answer (not one that waits for a
+   moderator: the server marks it data-follow="false"). */
 (function () {
   "use strict";
   var POLL_MS = 1000;
@@ -56,9 +57,7 @@
     }, POLL_MS);
   }
 
+  enhance(document);
   var section = document.getElementById("result");
-  if (section) {
-    enhance(document);
-    follow(section, 0);
-  }
+  if (section) { follow(section, 0); }
 })();

@@ -224,6 +224,8 @@ def test_an_angler_submits_a_catch_from_a_phone_and_sees_species_rules_warning_a
     # My catches, then the map with the catch at its exact place (it is the angler's own).
     page.get_by_role("link", name="My catches").first.click()
     assert page.locator(".catches li").count() == 1
+    # 06:45 UTC, shown in the phone's own time zone (New York, UTC-4 in June).
+    expect(page.locator(".catches time")).to_have_text("Jun 14, 2026, 2:45 AM")
     screenshot(page, "08-my-catches")
     page.get_by_role("link", name="Map").click()
     page.locator("#sightings-map[data-loaded='1']").wait_for()

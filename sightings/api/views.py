@@ -1,3 +1,4 @@
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -12,6 +13,7 @@ from ..roles import user_moderates
 from ..selectors import sighting_detail, sightings_visible_to
 from ..services.identifications import identification_confirm_suggestion, identification_set_species
 from ..services.individuals import sighting_individual_unlink
+from ..services.removal import sighting_delete
 from ..services.submission import sighting_submit
 from ..strict_filters import StrictFilterSet
 from ..visibility import sighting_seen_by_owner
@@ -33,7 +35,11 @@ class SightingFilter(StrictFilterSet):
 
 
 class SightingViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Anglers' own sightings: submit a catch, follow its classification, correct its details."""
 
@@ -86,6 +92,15 @@ class SightingViewSet(
         serializer.is_valid(raise_exception=True)
         serializer.save()
         return Response(self.present(self.get_queryset().get(pk=sighting.pk)))
+
+    def destroy(self, request, *args, **kwargs):
+        """The angler who submitted it deletes a sighting, its history and its photos."""
+        sighting = self.get_object()
+        try:
+            sighting_delete(sighting=sighting, user=request.user)
+        except DjangoPermissionDenied as error:
+            self.permission_denied(request, message=str(error))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: CandidateSerializer(many=True)})
     @action(detail=True, methods=["get"], serializer_class=CandidateSerializer)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import researchers, views
+from . import editing, researchers, views
 
 app_name = "sightings-web"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("sightings/<uuid:pk>/", views.sighting_detail_page, name="detail"),
     path("sightings/<uuid:pk>/panel/", views.sighting_panel, name="panel"),
     path("sightings/<uuid:pk>/identify/", views.sighting_identify, name="identify"),
+    path("sightings/<uuid:pk>/edit/", editing.sighting_edit_page, name="edit"),
+    path("sightings/<uuid:pk>/delete/", editing.sighting_delete_page, name="delete"),
     path("sightings/<uuid:pk>/individual/", views.sighting_individual_match_page, name="individual-match"),
     path("individuals/<uuid:pk>/", views.individual_detail, name="individual"),
     path("map/", views.sightings_map, name="map"),

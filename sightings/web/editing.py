@@ -9,8 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from ..models import Sighting
 from ..selectors import sightings_visible_to
 from ..services.removal import sighting_delete
-from ..services.submission import LENGTH_CM_MAX, LENGTH_CM_MIN
-from .forms import GEOPRIVACY_EXPLAINED
+from .forms import geoprivacy_field, length_cm_field
 
 LOGIN_URL = "sightings-web:login"
 
@@ -18,20 +17,8 @@ LOGIN_URL = "sightings-web:login"
 class SightingEditForm(forms.ModelForm):
     """What the API's PATCH changes: length, notes, who sees where, the photo's licence."""
 
-    length_cm = forms.DecimalField(
-        required=False,
-        label="Length (cm)",
-        min_value=LENGTH_CM_MIN,
-        max_value=LENGTH_CM_MAX,
-        max_digits=6,
-        decimal_places=1,
-        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
-    )
-    geoprivacy = forms.ChoiceField(
-        choices=[(choice.value, GEOPRIVACY_EXPLAINED[choice]) for choice in Sighting.Geoprivacy],
-        widget=forms.RadioSelect,
-        label="Who may see where",
-    )
+    length_cm = length_cm_field()
+    geoprivacy = geoprivacy_field()
 
     class Meta:
         model = Sighting

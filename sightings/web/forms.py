@@ -22,6 +22,29 @@ GEOPRIVACY_EXPLAINED = {
 }
 
 
+def length_cm_field() -> forms.DecimalField:
+    """A catch's length as the forms take it (the service's bounds, to the millimetre)."""
+    return forms.DecimalField(
+        required=False,
+        label="Length (cm)",
+        min_value=LENGTH_CM_MIN,
+        max_value=LENGTH_CM_MAX,
+        max_digits=6,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+    )
+
+
+def geoprivacy_field(**options) -> forms.ChoiceField:
+    """Who may see where, each choice explained in plain words."""
+    return forms.ChoiceField(
+        choices=[(choice.value, GEOPRIVACY_EXPLAINED[choice]) for choice in Sighting.Geoprivacy],
+        widget=forms.RadioSelect,
+        label="Who may see where",
+        **options,
+    )
+
+
 class SignUpForm(UserCreationForm):
     """A new account. A taken user name gets the same words as any unavailable one, and sign-up
     attempts are throttled per client (sightings.web.limits), so names cannot be listed at scale."""
@@ -79,22 +102,9 @@ class SightingSubmitForm(forms.Form):
     utc_offset_minutes = forms.IntegerField(
         required=False, min_value=-16 * 60, max_value=16 * 60, widget=forms.HiddenInput
     )
-    length_cm = forms.DecimalField(
-        required=False,
-        label="Length (cm)",
-        min_value=LENGTH_CM_MIN,
-        max_value=LENGTH_CM_MAX,
-        max_digits=6,
-        decimal_places=1,
-        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
-    )
+    length_cm = length_cm_field()
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
-    geoprivacy = forms.ChoiceField(
-        choices=[(choice.value, GEOPRIVACY_EXPLAINED[choice]) for choice in Sighting.Geoprivacy],
-        initial=Sighting.Geoprivacy.OBSCURED,
-        widget=forms.RadioSelect,
-        label="Who may see where",
-    )
+    geoprivacy = geoprivacy_field(initial=Sighting.Geoprivacy.OBSCURED)
     license = forms.ChoiceField(
         choices=Sighting.License.choices, initial=Sighting.License.CC_BY_NC, label="Photo licence"
     )

@@ -71,18 +71,7 @@ def sighting_process(*, sighting_id: UUID | str) -> None:
     if not to_classify:
         public_photo_store(sighting_id=sighting_id, data=data)
         return
-    result = _infer(sighting_id=sighting_id, work=work, data=data)
-    if result is None:
-        return  # the photo cannot be read: there is nothing to publish either
-    species_by_label = _species_by_label(work=work, model_version=result.model_version)
-    _record(
-        sighting_id=sighting_id,
-        model_version=result.model_version,
-        result=result.answer,
-        duration_ms=result.duration_ms,
-        species_by_label=species_by_label,
-        public_photo=("" if work.public_photo else public_photo_save(data=data)) or "",
-    )
+    _classify(sighting_id=sighting_id, work=work, data=data, publish=not work.public_photo)
 
 
 def sighting_classify(
@@ -190,34 +179,17 @@ def _species_by_label(*, work: _Work, model_version: ModelVersion) -> dict[str, 
 # --- Classifying and recording ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Inference:
-    model_version: ModelVersion
-    answer: ClassificationResult
-    duration_ms: float
-
-
-def _classify(*, sighting_id: UUID | str, work: _Work, data: bytes) -> Classification | None:
-    result = _infer(sighting_id=sighting_id, work=work, data=data)
-    if result is None:
-        return None
-    return _record(
-        sighting_id=sighting_id,
-        model_version=result.model_version,
-        result=result.answer,
-        duration_ms=result.duration_ms,
-        species_by_label=_species_by_label(work=work, model_version=result.model_version),
-    )
-
-
-def _infer(*, sighting_id: UUID | str, work: _Work, data: bytes) -> _Inference | None:
-    """The version's answer for the photo; None, with the sighting marked failed, when the photo
-    cannot be read."""
+def _classify(
+    *, sighting_id: UUID | str, work: _Work, data: bytes, publish: bool = False
+) -> Classification | None:
+    """Classify and record; with `publish`, the public copy is stored once the photo proved readable
+    and its name written in the same transaction. None when the photo cannot be read (then the
+    sighting is marked failed and nothing is published)."""
     model_version = work.model_version
     assert model_version is not None
     started = time.perf_counter()
     try:
-        answer = classify_photo(
+        result = classify_photo(
             model_version=model_version,
             data=data,
             top_k=settings.CLASSIFIER_TOP_K,
@@ -226,7 +198,16 @@ def _infer(*, sighting_id: UUID | str, work: _Work, data: bytes) -> _Inference |
     except PhotoError as error:
         _mark_failed(sighting_id=sighting_id, reason=f"The photo cannot be read: {error}")
         return None
-    return _Inference(model_version, answer, (time.perf_counter() - started) * 1000)
+    duration_ms = (time.perf_counter() - started) * 1000
+    species_by_label = _species_by_label(work=work, model_version=model_version)
+    return _record(
+        sighting_id=sighting_id,
+        model_version=model_version,
+        result=result,
+        duration_ms=duration_ms,
+        species_by_label=species_by_label,
+        public_photo=(public_photo_save(data=data) or "") if publish else "",
+    )
 
 
 def _record(

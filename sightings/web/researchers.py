@@ -7,7 +7,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_POST
 from projects.models import Project
 from regulations.models import Region, Species
 
-from ..exports.filters import ANY_GRADE, EARLIEST_DAY, LATEST_DAY
+from ..exports.filters import ANY_GRADE, DayField
 from ..exports.registry import exporters
 from ..models import Sighting
 from ..roles import EVERY_PROJECT, export_projects, user_may_export
@@ -43,10 +42,8 @@ class ExportRequestForm(forms.Form):
         required=False,
         label="Quality grade",
     )
-    observed_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    observed_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    observed_from = DayField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    observed_to = DayField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
     region = forms.ModelChoiceField(
         queryset=Region.objects.order_by("name"), required=False, empty_label="anywhere", to_field_name="code"
     )
@@ -66,10 +63,6 @@ class ExportRequestForm(forms.Form):
 
     def clean(self):
         data = super().clean() or {}
-        for name in ("observed_from", "observed_to"):
-            day = data.get(name)
-            if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
-                self.add_error(name, f"Give a date from {EARLIEST_DAY} to {LATEST_DAY}.")
         start, end = data.get("observed_from"), data.get("observed_to")
         if start and end and start > end:
             self.add_error("observed_to", "The last day comes before the first.")
@@ -77,7 +70,6 @@ class ExportRequestForm(forms.Form):
 
     def download_url(self) -> str:
         data = self.cleaned_data
-        exporter = next(exporter for exporter in exporters() if exporter.identifier == data["format"])
         filters = {
             "project": data["project"],
             "species": data["species"].pk if data["species"] else "",
@@ -88,14 +80,14 @@ class ExportRequestForm(forms.Form):
             "license": data["license"],
         }
         query = urlencode({name: value for name, value in filters.items() if value not in ("", None)})
-        url = reverse(f"exports:{exporter.identifier}")
+        url = reverse(f"exports:{data['format']}")
         return f"{url}?{query}" if query else url
 
 
 def _exportable_projects(user):
     scope = export_projects(user)
     projects = Project.objects.order_by("name")
-    return projects if scope is EVERY_PROJECT else projects.filter(Q(pk__in=sorted(scope)))
+    return projects if scope is EVERY_PROJECT else projects.filter(pk__in=sorted(scope))
 
 
 @login_required(login_url=LOGIN_URL)

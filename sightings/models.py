@@ -2,11 +2,13 @@ import uuid
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import F
 
 from classifier.models import ModelVersion
 from projects.models import Project
 from regulations.models import Species
+from regulations.time_zones import OFFSET_MINUTES_MAX, OFFSET_MINUTES_MIN
 
 from .geoprivacy import cell_of
 
@@ -92,6 +94,13 @@ class Sighting(models.Model):
     )
     location_accuracy_m = models.FloatField(null=True, blank=True)
     observed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    utc_offset_minutes = models.SmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(OFFSET_MINUTES_MIN), MaxValueValidator(OFFSET_MINUTES_MAX)],
+        help_text="The observer's UTC offset at observed_at, in minutes east of UTC: from the time as"
+        " given (browser or API), the photo's EXIF, or else the time zone of the place.",
+    )
     length_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     notes = models.TextField(blank=True, max_length=5000)
     geoprivacy = models.CharField(max_length=10, choices=Geoprivacy.choices, default=Geoprivacy.OBSCURED)

@@ -23,7 +23,7 @@ no sequence of filtered queries narrows a hidden place below its cell.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.contrib.gis.geos import GEOSGeometry, Point
@@ -45,6 +45,7 @@ from django.db.models.functions import Coalesce
 
 from regulations.models import Region
 from regulations.selectors import regulations_for, sensitive_species_by_region
+from regulations.time_zones import local_time, offset_at
 
 from .geoprivacy import cell_uncertainty_m
 from .models import Prediction, Sighting
@@ -286,6 +287,20 @@ def seen_photo_url(*, name: str | None) -> str:
     return storage_signed_url(name=name) if name else ""
 
 
+def seen_utc_offset(*, place: Place, moment: datetime | None, observer_offset: int | None) -> int | None:
+    """The UTC offset (minutes east) of a sighting's local time that a viewer shown `place` may learn.
+
+    The observer's own where the viewer sees the true place; the offset of the shown point's time
+    zone where the place is generalized (the observer's would tell on which side of a zone boundary
+    through the cell the true place lies); none where the place is withheld.
+    """
+    if moment is None or place.latitude is None or place.longitude is None:
+        return None
+    if place.kind == SeenPlace.EXACT and observer_offset is not None:
+        return observer_offset
+    return offset_at(latitude=place.latitude, longitude=place.longitude, moment=moment)
+
+
 def sighting_regulations(*, sighting: Sighting) -> dict | None:
     """The regulations answer for the sighting's species and date at the place the viewer is shown.
 
@@ -295,7 +310,11 @@ def sighting_regulations(*, sighting: Sighting) -> dict | None:
     place = sighting_place(sighting=sighting)
     if sighting.species is None or place.point is None or sighting.observed_at is None:
         return None
-    observed_on: date = sighting.observed_at.date()
+    # The local date at the place as the viewer is shown it: an evening catch keeps its own day.
+    offset = seen_utc_offset(
+        place=place, moment=sighting.observed_at, observer_offset=sighting.utc_offset_minutes
+    )
+    observed_on: date = local_time(sighting.observed_at, offset).date()
     answer = regulations_for(
         point=place.point, species=sighting.species, on_date=observed_on, length_cm=sighting.length_cm
     ).as_dict()

@@ -1,6 +1,7 @@
 import functools
 import math
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from regulations.api.serializers import RegulationsAnswerSerializer, WarningSerializer
@@ -23,6 +24,16 @@ def length_cm_field(**options) -> serializers.DecimalField:
     )
 
 
+class ObserverDateTimeField(serializers.DateTimeField):
+    """A date-time that keeps the offset the client wrote (the observer's) instead of converting it
+    to the server's time zone; the moment is the same."""
+
+    def enforce_timezone(self, value):
+        if timezone.is_aware(value):
+            return value
+        return super().enforce_timezone(value)
+
+
 class SubmitSightingSerializer(serializers.Serializer):
     photo = serializers.FileField(required=False, help_text="The photo (JPEG, PNG, WebP or GIF).")
     photo_url = serializers.URLField(
@@ -36,7 +47,11 @@ class SubmitSightingSerializer(serializers.Serializer):
     )
     longitude = serializers.FloatField(required=False, min_value=-180, max_value=180)
     location_accuracy_m = serializers.FloatField(required=False, min_value=0, max_value=1_000_000)
-    observed_at = serializers.DateTimeField(required=False, help_text="ISO 8601; from EXIF when absent.")
+    observed_at = ObserverDateTimeField(
+        required=False,
+        help_text="ISO 8601 with the observer's UTC offset (kept, for local times in exports); without"
+        " an offset it is UTC. From the photo's EXIF when absent.",
+    )
     length_cm = length_cm_field()
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     geoprivacy = serializers.ChoiceField(

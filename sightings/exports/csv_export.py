@@ -4,7 +4,7 @@ import csv
 
 from .registry import Exporter, TextBuffer, exporter_register
 from .selectors import export_rows
-from .values import moment_text
+from .values import local_moment_text, moment_text
 
 COLUMNS = [
     "id",
@@ -14,6 +14,7 @@ COLUMNS = [
     "common_name",
     "quality_grade",
     "observed_at",
+    "observed_at_local",
     "latitude",
     "longitude",
     "coordinate_uncertainty_m",
@@ -37,6 +38,7 @@ def row_values(row, *, photo_url):
         row.common_name,
         row.quality_grade,
         moment_text(row.observed_at),
+        local_moment_text(row.observed_at, row.utc_offset),
         "" if row.latitude is None else row.latitude,
         "" if row.longitude is None else row.longitude,
         "" if row.uncertainty_m is None else row.uncertainty_m,

@@ -21,7 +21,7 @@ from ..storage import storage_read
 from .licences import LICENSE_URIS, REUSABLE_LICENSES
 from .registry import Exporter, exporter_register
 from .selectors import export_rows
-from .values import moment_text
+from .values import local_moment_text, moment_text
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ LABEL_COLUMNS = [
     "common_name",
     "quality_grade",
     "observed_at",
+    "observed_at_local",
     "latitude",
     "longitude",
     "coordinate_uncertainty_m",
@@ -121,6 +122,7 @@ class DatasetExporter(Exporter):
                     row.common_name,
                     row.quality_grade,
                     moment_text(row.observed_at),
+                    local_moment_text(row.observed_at, row.utc_offset),
                     row.latitude,
                     row.longitude,
                     row.uncertainty_m,

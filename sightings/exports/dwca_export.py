@@ -17,7 +17,7 @@ from ..models import Sighting
 from .licences import LICENSE_URIS, REUSABLE_LICENSES
 from .registry import Exporter, TextBuffer, exporter_register
 from .selectors import COORDINATES_GENERALIZED, COORDINATES_TRUE, Coordinates, CountryCodes, export_rows
-from .values import moment_text
+from .values import local_moment_text, moment_text
 
 DWC = "http://rs.tdwg.org/dwc/terms/"
 DCTERMS = "http://purl.org/dc/terms/"
@@ -93,6 +93,12 @@ COORDINATE_NOTES = {
         " and private records have no coordinates (see informationWithheld)."
     ),
 }
+
+
+def event_date(row):
+    """Local time with the observer's offset where the viewer may know it (as Darwin Core
+    recommends), else UTC."""
+    return local_moment_text(row.observed_at, row.utc_offset) or moment_text(row.observed_at)
 
 
 def _clean(value):
@@ -266,7 +272,7 @@ class DarwinCoreArchiveExporter(Exporter):
                 row.common_name,
                 row.rank,
                 row.kingdom,
-                moment_text(row.observed_at),
+                event_date(row),
                 row.latitude,
                 row.longitude,
                 "WGS84" if row.latitude is not None else "",
@@ -299,7 +305,7 @@ class DarwinCoreArchiveExporter(Exporter):
                 "StillImage",
                 "image/jpeg",
                 self.photo_address(row),
-                moment_text(row.observed_at),
+                event_date(row),
                 credit,
                 LICENSE_URIS[row.license],
                 credit,

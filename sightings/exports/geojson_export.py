@@ -4,7 +4,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from .registry import Exporter, TextBuffer, exporter_register
 from .selectors import export_rows
-from .values import moment_text, number
+from .values import local_moment_text, moment_text, number
 
 NOTES = {
     "true": "Coordinates are exact: this export is for a viewer allowed to see true locations.",
@@ -56,6 +56,7 @@ class GeoJsonExporter(Exporter):
                 "common_name": row.common_name,
                 "quality_grade": row.quality_grade,
                 "observed_at": moment_text(row.observed_at) or None,
+                "observed_at_local": local_moment_text(row.observed_at, row.utc_offset) or None,
                 "coordinate_uncertainty_m": row.uncertainty_m,
                 "coordinates": row.coordinates,
                 "geoprivacy": row.geoprivacy,

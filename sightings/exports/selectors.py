@@ -18,7 +18,7 @@ from regulations.models import Region
 from ..models import ExportJob, Identification, Sighting
 from ..roles import EVERY_PROJECT, export_projects, in_scope
 from ..strict_filters import query_parameters_check
-from ..visibility import Place, SeenPlace, Viewer, place_build, sightings_seen_by
+from ..visibility import Place, SeenPlace, Viewer, place_build, seen_utc_offset, sightings_seen_by
 from .filters import ExportFilterSet
 
 CHUNK_SIZE = 2000
@@ -72,6 +72,8 @@ class ExportRow:
     dataset_id: Any
     dataset_name: str
     individual_id: Any
+    # Minutes east of UTC of the local time the viewer may learn (see visibility.seen_utc_offset).
+    utc_offset: int | None = None
     owner_id: int | None = None
     identified_by_id: int | None = None
 
@@ -143,6 +145,7 @@ VALUES = (
     "project__dataset_id",
     "project__name",
     "individual_id",
+    "utc_offset_minutes",
 )
 PEOPLE_VALUES = ("owner_id", "identified_by_id")
 
@@ -193,6 +196,7 @@ def _row(values, *, people: bool) -> ExportRow:
         dataset_id,
         dataset_name,
         individual_id,
+        observer_offset,
     ) = values[: len(VALUES)]
     place: Place = place_build(kind=seen_place, latitude=latitude, longitude=longitude, accuracy_m=accuracy)
     row = ExportRow(
@@ -220,6 +224,7 @@ def _row(values, *, people: bool) -> ExportRow:
         dataset_id=dataset_id,
         dataset_name=dataset_name,
         individual_id=individual_id,
+        utc_offset=seen_utc_offset(place=place, moment=observed_at, observer_offset=observer_offset),
     )
     if people:
         row.owner_id, row.identified_by_id = values[len(VALUES) :]

@@ -17,6 +17,7 @@ from django.utils import timezone
 from classifier.imaging import PhotoError, inspect_photo
 from projects.models import Project
 from projects.selectors import project_for_submission
+from regulations.time_zones import OFFSET_MINUTES_MAX, OFFSET_MINUTES_MIN, offset_minutes, zone_at
 
 from ..models import Sighting, original_photo_key
 from ..storage import storage_delete_quietly, storage_save
@@ -77,7 +78,9 @@ def sighting_submit(
 
     location = _location(latitude=latitude, longitude=longitude, exif_gps=info.gps)
     _check_project_area(project=target, location=location)
-    observed_at = _observed_at(observed_at=observed_at, exif_taken_at=info.taken_at)
+    observed_at, utc_offset = _observed_time(
+        observed_at=observed_at, exif_taken_at=info.taken_at, place=location
+    )
 
     name = storage_save(name=original_photo_key(None, f"photo.{info.extension}"), data=data)
     try:
@@ -92,6 +95,7 @@ def sighting_submit(
             location=location,
             location_accuracy_m=location_accuracy_m,
             observed_at=observed_at,
+            utc_offset_minutes=utc_offset,
             length_cm=length_cm,
             notes=notes,
             geoprivacy=geoprivacy,
@@ -188,18 +192,31 @@ def _location(
     return Point(x=longitude, y=latitude, srid=4326)
 
 
-def _observed_at(*, observed_at: datetime | None, exif_taken_at: datetime | None) -> datetime:
+def _observed_time(
+    *, observed_at: datetime | None, exif_taken_at: datetime | None, place: Point
+) -> tuple[datetime, int | None]:
+    """The moment of the catch, and the observer's UTC offset then (minutes east).
+
+    A time given with a non-zero offset (the web form sends the browser's) keeps it; an EXIF time
+    without one is the camera's local time at the place; a time in UTC (or without an offset, from
+    the API) gets the offset of the place's time zone at that moment.
+    """
+    zone = zone_at(latitude=place.y, longitude=place.x)
     if observed_at is None:
         if exif_taken_at is None:
             raise ValidationError({"observed_at": "Required: the photo carries no capture time."})
         observed_at = exif_taken_at
         if timezone.is_naive(observed_at):
-            # EXIF without an offset: read it in the platform's time zone.
-            observed_at = timezone.make_aware(observed_at, timezone.get_default_timezone())
+            observed_at = timezone.make_aware(observed_at, zone or UTC)
     if timezone.is_naive(observed_at):
         observed_at = timezone.make_aware(observed_at, UTC)
     if observed_at > timezone.now() + CLOCK_SKEW:
         raise ValidationError({"observed_at": "Must not be in the future."})
     if observed_at < datetime(1900, 1, 1, tzinfo=UTC):
         raise ValidationError({"observed_at": "Must be after 1900."})
-    return observed_at
+    offset = offset_minutes(observed_at)
+    if not offset and zone is not None:
+        offset = offset_minutes(observed_at.astimezone(zone))
+    if offset is not None and not OFFSET_MINUTES_MIN <= offset <= OFFSET_MINUTES_MAX:
+        raise ValidationError({"observed_at": "The UTC offset must be between -15:00 and +15:00."})
+    return observed_at, offset

@@ -128,7 +128,8 @@ def test_occurrence_core_values(three_sightings, researcher):
     open_record = records(archive(researcher, DWCA_URL))[str(three_sightings["open"].pk)]
     assert open_record["basisOfRecord"] == "HumanObservation"
     assert open_record["scientificName"] == "Micropterus salmoides"
-    assert open_record["eventDate"] == "2026-06-01T08:00:00Z"
+    # Local time in Cleveland with its offset, as Darwin Core recommends (08:00 UTC).
+    assert open_record["eventDate"] == "2026-06-01T04:00:00-04:00"
     assert float(open_record["decimalLatitude"]) == pytest.approx(41.501234)
     assert open_record["geodeticDatum"] == "WGS84"
     assert open_record["taxonRank"] == "species" and open_record["kingdom"] == "Animalia"

@@ -10,6 +10,7 @@ import json
 import re
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -196,7 +197,9 @@ def test_an_angler_submits_a_catch_from_a_phone_and_sees_species_rules_warning_a
     assert sighting.location.y == LATITUDE and sighting.location.x == LONGITUDE
     assert sighting.location_accuracy_m == 12
     assert float(sighting.length_cm) == 38
-    assert sighting.observed_at.replace(tzinfo=None) == PHOTO_TAKEN  # EXIF without an offset: UTC here
+    # EXIF without an offset is the camera's local time at the place (New York's zone, UTC-4 in June).
+    assert sighting.observed_at == PHOTO_TAKEN.replace(tzinfo=ZoneInfo("America/New_York"))
+    assert sighting.utc_offset_minutes == -240
     page.get_by_text("Identifying your catch").wait_for()
     screenshot(page, "05-result-pending")
     enqueue_work(sighting_id=sighting.pk)
@@ -224,8 +227,8 @@ def test_an_angler_submits_a_catch_from_a_phone_and_sees_species_rules_warning_a
     # My catches, then the map with the catch at its exact place (it is the angler's own).
     page.get_by_role("link", name="My catches").first.click()
     assert page.locator(".catches li").count() == 1
-    # 06:45 UTC, shown in the phone's own time zone (New York, UTC-4 in June).
-    expect(page.locator(".catches time")).to_have_text("Jun 14, 2026, 2:45 AM")
+    # Shown in the phone's own time zone, which here is the place's: the time the photo was taken.
+    expect(page.locator(".catches time")).to_have_text("Jun 14, 2026, 6:45 AM")
     screenshot(page, "08-my-catches")
     page.get_by_role("link", name="Map").click()
     page.locator("#sightings-map[data-loaded='1']").wait_for()

@@ -50,6 +50,7 @@ from tests.sightings.exports.helpers import (
     DWCA_URL,
     GEOJSON_URL,
     content,
+    dataset_metadata,
     download,
     region_make,
     sensitive_regulation,
@@ -673,7 +674,7 @@ def test_what_is_shown_of_a_hidden_place_depends_on_its_cell_only(
         "occurrenceID",
         "decimalLatitude",
         "decimalLongitude",
-        "path",
+        "file_name",
         "sighting_id",
         "modified",
     }
@@ -693,7 +694,7 @@ def test_what_is_shown_of_a_hidden_place_depends_on_its_cell_only(
         dwca = zipfile.ZipFile(io.BytesIO(content(client.get(DWCA_URL))))
         yield "dwca occurrence.txt", by_id(dwca.read("occurrence.txt").decode(), delimiter="\t")
         dataset = zipfile.ZipFile(io.BytesIO(content(client.get(DATASET_URL))))
-        yield "dataset labels.csv", by_id(dataset.read("labels.csv").decode())
+        yield "dataset metadata.csv", by_id(dataset_metadata(dataset))
 
     differences = []
     for what, rows in records():

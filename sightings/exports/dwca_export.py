@@ -199,7 +199,7 @@ class DarwinCoreArchiveExporter(Exporter):
     content_type = "application/zip"
 
     @classmethod
-    def narrow(cls, queryset):
+    def narrow(cls, queryset, options):
         return queryset.filter(license__in=REUSABLE_LICENSES, species__isnull=False)
 
     @classmethod

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.contrib.gis.geos import Polygon
+from django.db.models import Q
 from django.utils import timezone
 from django_filters import rest_framework as filters
 
@@ -134,15 +135,17 @@ class ExportFilterSet(filters.FilterSet):
         model = Sighting
         fields: list[str] = []
 
-    def __init__(self, data=None, queryset=None, *, viewer, **kwargs):
+    def __init__(self, data=None, queryset=None, *, viewer, beyond_grade=None, **kwargs):
         super().__init__(data=data, queryset=queryset, **kwargs)
         self.viewer = viewer
+        self.beyond_grade = beyond_grade
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         grade = self.form.cleaned_data.get("quality_grade") or DEFAULT_GRADE
         if grade != ANY_GRADE:
-            queryset = queryset.filter(quality_grade=grade)
+            graded = Q(quality_grade=grade)
+            queryset = queryset.filter(graded if self.beyond_grade is None else graded | self.beyond_grade)
         return queryset
 
     def filter_nothing(self, queryset, name, value):

@@ -6,7 +6,7 @@ from importlib import import_module
 from io import StringIO
 from pathlib import Path
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from ..visibility import seen_photo_url
 
@@ -47,8 +47,8 @@ class Exporter:
     """One export format: turns an ExportSelection into a stream of bytes.
 
     `path` is its URL under /api/v1/exports/; `narrow` restricts the rows the format can hold
-    (before they are counted). `progress(written=, skipped=)` is called every `PROGRESS_EVERY`
-    rows and at the end.
+    (before they are counted), and `beyond_grade` names rows it holds whatever their quality grade.
+    `progress(written=, skipped=)` is called every `PROGRESS_EVERY` rows and at the end.
     """
 
     identifier = ""
@@ -66,8 +66,12 @@ class Exporter:
         self.skipped = 0
 
     @classmethod
-    def narrow(cls, queryset: QuerySet) -> QuerySet:
+    def narrow(cls, queryset: QuerySet, options: dict) -> QuerySet:
         return queryset
+
+    @classmethod
+    def beyond_grade(cls, options: dict) -> Q | None:
+        return None
 
     @classmethod
     def options_clean(cls, options: dict) -> dict:

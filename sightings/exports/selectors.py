@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from regulations.models import Region
 
@@ -78,17 +78,22 @@ class ExportRow:
     identified_by_id: int | None = None
 
 
-def export_selection(*, params, viewer, narrow=None, publishable: bool = False) -> ExportSelection:
+def export_selection(
+    *, params, viewer, narrow=None, beyond_grade: Q | None = None, publishable: bool = False
+) -> ExportSelection:
     """The sightings matching the export filters in `params`, as `viewer` may see them (or, for an
     export made to be `publishable`, as the public sees them, whoever asks).
 
-    `narrow` (an exporter's `narrow`) restricts the rows before anything is counted. Raises
-    ValidationError naming the field.
+    `narrow` (an exporter's `narrow`) restricts the rows before anything is counted; rows matching
+    `beyond_grade` pass the quality-grade filter whatever their grade. Raises ValidationError
+    naming the field.
     """
     query_parameters_check(params=params, known=set(ExportFilterSet.base_filters))
     # Place filters match the place each row is shown at (see filters).
     seen_by = Viewer.of(None if publishable else viewer)
-    filterset = ExportFilterSet(data=params, queryset=Sighting.objects.all(), viewer=seen_by)
+    filterset = ExportFilterSet(
+        data=params, queryset=Sighting.objects.all(), viewer=seen_by, beyond_grade=beyond_grade
+    )
     if not filterset.is_valid():
         raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
     scope = _exported_projects(viewer=viewer, asked=filterset.form.cleaned_data.get("project"))

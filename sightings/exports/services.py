@@ -41,7 +41,8 @@ def export_selection_for(*, exporter_class, params, viewer, options) -> ExportSe
     selection = export_selection(
         params=params,
         viewer=viewer,
-        narrow=exporter_class.narrow,
+        narrow=lambda queryset: exporter_class.narrow(queryset, options),
+        beyond_grade=exporter_class.beyond_grade(options),
         publishable=exporter_class.publishable(options),
     )
     if options.get("coordinates") == COORDINATES_TRUE and selection.coordinates != COORDINATES_TRUE:

@@ -17,7 +17,7 @@ from .serializers import ExportJobCreateSerializer, ExportJobSerializer
 from .services import export_job_create, export_options_clean, export_selection_for
 
 # Query parameters that are a format's options rather than filters.
-OPTION_PARAMETERS = ("split_seed", "coordinates")
+OPTION_PARAMETERS = ("split_seed", "ranks", "negatives", "coordinates")
 
 
 class MayExport(BasePermission):

@@ -46,6 +46,15 @@ def archive(user, url, **params):
     return zipfile.ZipFile(io.BytesIO(content(response)))
 
 
+def dataset_metadata(zipped) -> str:
+    """Every split's metadata.csv of an ML dataset archive, as one CSV text (one header)."""
+    texts = [
+        zipped.read(name).decode() for name in sorted(zipped.namelist()) if name.endswith("/metadata.csv")
+    ]
+    header = texts[0].split("\n", 1)[0] + "\n" if texts else ""
+    return header + "".join(text.split("\n", 1)[1] for text in texts)
+
+
 def region_make(*, code, bbox, country_code="", **fields):
     polygon = Polygon.from_bbox(bbox)
     return Region.objects.create(

@@ -5,7 +5,15 @@ import pytest
 from sightings.geoprivacy import cell_uncertainty_m, obscured_point
 from tests import factories
 
-from .helpers import DATASET_URL, archive, csv_rows, geojson, region_make, sensitive_regulation
+from .helpers import (
+    DATASET_URL,
+    archive,
+    csv_rows,
+    dataset_metadata,
+    geojson,
+    region_make,
+    sensitive_regulation,
+)
 
 pytestmark = pytest.mark.django_db
 TRUE_LAT, TRUE_LON = 41.123456, -81.654321
@@ -50,7 +58,7 @@ def test_geojson_and_dataset_apply_the_same_rules(three_sightings, researcher):
     obscured = three_sightings["obscured"]
     latitude, longitude = shown(obscured)
     assert features[str(obscured.pk)]["geometry"]["coordinates"] == [longitude, latitude]
-    labels = archive(researcher, DATASET_URL).read("labels.csv").decode()
+    labels = dataset_metadata(archive(researcher, DATASET_URL))
     assert str(TRUE_LAT) not in labels and str(latitude) in labels
 
 

@@ -206,11 +206,11 @@ class DarwinCoreArchiveExporter(Exporter):
     def options_clean(cls, options):
         # The archive is for publication: exact places only when asked, and then marked as not for it.
         value = options.get("coordinates")
-        if value in (None, "", COORDINATES_GENERALIZED):
+        if value in (None, ""):
             return {}
-        if value != COORDINATES_TRUE:
+        if value not in (COORDINATES_TRUE, COORDINATES_GENERALIZED):
             raise ValidationError({"coordinates": "Give true (exact, not for publication) or generalized."})
-        return {"coordinates": COORDINATES_TRUE}
+        return {"coordinates": value}
 
     @classmethod
     def publishable(cls, options):

@@ -10,7 +10,13 @@ class ExportJobCreateSerializer(serializers.Serializer):
     filters = serializers.DictField(
         child=serializers.CharField(allow_blank=True), required=False, default=dict
     )
-    options = serializers.DictField(required=False, default=dict, help_text="split_seed for the dataset.")
+    options = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="Format options. dataset: split_seed (integer, default 0), ranks (species or any),"
+        " negatives (true or false). dwca: coordinates (true: exact places, not for publication; or"
+        " generalized).",
+    )
 
 
 class ExportJobSerializer(serializers.ModelSerializer):

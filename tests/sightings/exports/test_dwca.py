@@ -174,6 +174,10 @@ def test_the_exact_archive_is_asked_for_and_marked_not_for_publication(
         "NOT FOR PUBLICATION"
         not in zipfile.ZipFile(io.BytesIO(content(publishable))).read("eml.xml").decode()
     )
+    asked_generalized = get(trusted_researcher, DWCA_URL, coordinates="generalized")
+    assert asked_generalized.status_code == 200
+    assert asked_generalized["Content-Disposition"] == 'attachment; filename="dwca.zip"'
+    assert get(researcher, DWCA_URL, coordinates="exact").status_code == 400
     refused = get(researcher, DWCA_URL, coordinates="true")
     assert refused.status_code == 400 and "trusted researchers" in str(refused.json()["coordinates"])
 

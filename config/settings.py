@@ -147,6 +147,8 @@ MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
 # short-lived signed URLs (sightings.photos).
 MEDIA_URL = "/media/"
 SIGNED_URL_MAX_AGE = env.int("SIGNED_URL_MAX_AGE", default=600)
+# The platform's public address: permanent links in exports (the Darwin Core Archive's photos) start with it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=None)

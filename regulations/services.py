@@ -117,13 +117,18 @@ def regions_import(
     clip_to: str = "",
     simplify: float = 0.0,
     source: str = "",
+    country_code: str = "",
 ) -> ImportCounts:
     """Region boundaries from a GeoJSON FeatureCollection in WGS84, keyed by code.
 
     Either code_property/name_property name the feature properties to read, or code/name give
     the one region that the (filtered) features make together. clip_to intersects each
     boundary with an existing region, e.g. Lake Erie with Ohio for Ohio's waters of the lake.
+    `country_code` (ISO 3166-1 alpha-2) is the country the regions lie in, when they lie in one.
     """
+    country_code = country_code.strip().upper()
+    if country_code and not (len(country_code) == 2 and country_code.isalpha() and country_code.isascii()):
+        raise ImportProblem(f'country code "{country_code}": give two letters (ISO 3166-1 alpha-2).')
     if kind not in Region.Kind.values:
         raise ImportProblem(f'unknown kind "{kind}": use one of {", ".join(Region.Kind.values)}.')
     if not (code or code_property) or not (name or name_property):
@@ -165,6 +170,7 @@ def regions_import(
                 "authority": authority,
                 "geometry": geometry,
                 "source": source,
+                "country_code": country_code,
             },
         )
         counts.created += created
@@ -254,22 +260,25 @@ def regulations_import(*, path: Path) -> ImportCounts:
 # --- Demo -------------------------------------------------------------------------------------
 
 DEMO_REGIONS = [
-    # (filter on the "code" property, kind, parent code, authority, authority url)
+    # (filter on the "code" property, kind, parent code, authority, authority url, country code);
+    # Lake Erie lies in two countries, so it has none.
     (
         "us-oh",
         "state_waters",
         "",
         "Ohio Department of Natural Resources, Division of Wildlife",
         "https://ohiodnr.gov/",
+        "US",
     ),
-    ("us-wa", "state_waters", "", "Washington Department of Fish and Wildlife", "https://wdfw.wa.gov/"),
-    ("lake-erie", "lake", "", "", ""),
+    ("us-wa", "state_waters", "", "Washington Department of Fish and Wildlife", "https://wdfw.wa.gov/", "US"),
+    ("lake-erie", "lake", "", "", "", ""),
     (
         "us-oh-lake-erie",
         "zone",
         "us-oh",
         "Ohio Department of Natural Resources, Division of Wildlife",
         "https://ohiodnr.gov/",
+        "US",
     ),
 ]
 
@@ -278,7 +287,7 @@ DEMO_REGIONS = [
 def demo_data_load() -> dict[str, ImportCounts]:
     """The demo species list, Natural Earth regions and Ohio/Washington rules: safe to rerun."""
     counts = {"species": species_import(path=DATA_DIR / "species.csv"), "regions": ImportCounts()}
-    for code, kind, parent, authority, url in DEMO_REGIONS:
+    for code, kind, parent, authority, url, country in DEMO_REGIONS:
         result = regions_import(
             path=DATA_DIR / "demo_regions.geojson",
             kind=kind,
@@ -288,6 +297,7 @@ def demo_data_load() -> dict[str, ImportCounts]:
             authority_name=authority,
             authority_url=url,
             filters={"code": code},
+            country_code=country,
             source="Natural Earth 4.0.0 (public domain), simplified; see regulations/data/README.md",
         )
         counts["regions"].created += result.created

@@ -9,14 +9,16 @@ from datetime import date
 from xml.etree import ElementTree
 
 import zipstream
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ..credits import Credits
 from ..models import Sighting
+from ..published_photos import photo_is_published, published_photo_url
 from .licences import LICENSE_URIS, REUSABLE_LICENSES
 from .registry import Exporter, TextBuffer, exporter_register
-from .selectors import COORDINATES_GENERALIZED, COORDINATES_TRUE, Coordinates, CountryCodes, export_rows
+from .selectors import COORDINATES_GENERALIZED, COORDINATES_TRUE, Coordinates, RegionNames, export_rows
 from .values import local_moment_text, moment_text
 
 DWC = "http://rs.tdwg.org/dwc/terms/"
@@ -27,6 +29,7 @@ MULTIMEDIA = "http://rs.gbif.org/terms/1.0/Multimedia"
 OCCURRENCE_TERMS = [
     DWC + "occurrenceID",
     DWC + "basisOfRecord",
+    DWC + "occurrenceStatus",
     DWC + "scientificName",
     DWC + "vernacularName",
     DWC + "taxonRank",
@@ -37,9 +40,12 @@ OCCURRENCE_TERMS = [
     DWC + "geodeticDatum",
     DWC + "coordinateUncertaintyInMeters",
     DWC + "countryCode",
+    DWC + "stateProvince",
+    DWC + "waterBody",
     DWC + "recordedBy",
     DWC + "identifiedBy",
     DWC + "identificationVerificationStatus",
+    DWC + "identificationRemarks",
     DCTERMS + "license",
     DCTERMS + "rightsHolder",
     DCTERMS + "modified",
@@ -72,6 +78,7 @@ VERIFICATION: dict[str, str] = {
     Sighting.QualityGrade.NEEDS_ID: "unverified",
     Sighting.QualityGrade.CASUAL: "unverified",
 }
+PHOTO_WITHHELD = "Photo withheld with the place, at the observer's request."
 WITHHELD: dict[str, str] = {
     Coordinates.WITHHELD: "Coordinates withheld at the observer's request.",
     Coordinates.GENERALIZED: "Precise coordinates withheld: generalized to a 0.2-degree grid cell.",
@@ -132,7 +139,44 @@ def meta_xml():
     return _xml(archive)
 
 
-def eml_xml(*, viewer, coordinates, licenses, count, datasets=()):
+class Extent:
+    """The bounding box of the places shown and the range of local dates, over the rows written."""
+
+    def __init__(self):
+        self.west = self.south = self.east = self.north = None
+        self.first = self.last = None
+
+    def add(self, row):
+        if row.latitude is not None and row.longitude is not None:
+            self.west = row.longitude if self.west is None else min(self.west, row.longitude)
+            self.east = row.longitude if self.east is None else max(self.east, row.longitude)
+            self.south = row.latitude if self.south is None else min(self.south, row.latitude)
+            self.north = row.latitude if self.north is None else max(self.north, row.latitude)
+        if row.observed_at is not None:
+            day = event_date(row)[:10]
+            self.first = day if self.first is None else min(self.first, day)
+            self.last = day if self.last is None else max(self.last, day)
+
+
+def _coverage(dataset, extent):
+    if extent is None or (extent.west is None and extent.first is None):
+        return
+    coverage = ElementTree.SubElement(dataset, "coverage")
+    if extent.west is not None:
+        geographic = ElementTree.SubElement(coverage, "geographicCoverage")
+        ElementTree.SubElement(
+            geographic, "geographicDescription"
+        ).text = "The bounding box of the places shown in this archive."
+        box = ElementTree.SubElement(geographic, "boundingCoordinates")
+        for side in ("west", "east", "north", "south"):
+            ElementTree.SubElement(box, f"{side}BoundingCoordinate").text = str(getattr(extent, side))
+    if extent.first is not None:
+        dates = ElementTree.SubElement(ElementTree.SubElement(coverage, "temporalCoverage"), "rangeOfDates")
+        for tag, day in (("beginDate", extent.first), ("endDate", extent.last)):
+            ElementTree.SubElement(ElementTree.SubElement(dates, tag), "calendarDate").text = day
+
+
+def eml_xml(*, viewer, coordinates, licenses, count, datasets=(), extent=None):
     strictest = max(licenses, key=LICENSE_ORDER.index) if licenses else Sighting.License.CC_BY_NC
     eml = ElementTree.Element(
         "eml:eml",
@@ -153,7 +197,9 @@ def eml_xml(*, viewer, coordinates, licenses, count, datasets=()):
         title = "NOT FOR PUBLICATION (exact coordinates) - " + title
     ElementTree.SubElement(dataset, "title", {"xml:lang": "en"}).text = title
     for role in ("creator", "metadataProvider"):
-        ElementTree.SubElement(ElementTree.SubElement(dataset, role), "organizationName").text = "Catch log"
+        party = ElementTree.SubElement(dataset, role)
+        ElementTree.SubElement(party, "organizationName").text = "Catch log"
+        ElementTree.SubElement(party, "onlineUrl").text = settings.SITE_URL + "/"
     ElementTree.SubElement(dataset, "pubDate").text = date.today().isoformat()
     ElementTree.SubElement(dataset, "language").text = "en"
     abstract = ElementTree.SubElement(dataset, "abstract")
@@ -172,6 +218,7 @@ def eml_xml(*, viewer, coordinates, licenses, count, datasets=()):
     )
     link.text = LICENSE_NAMES[strictest]
     link.tail = ". Each record states its own licence in dcterms:license."
+    _coverage(dataset, extent)
     contact = ElementTree.SubElement(dataset, "contact")
     name = ElementTree.SubElement(contact, "individualName")
     if viewer.first_name:
@@ -223,7 +270,8 @@ class DarwinCoreArchiveExporter(Exporter):
     def chunks(self):
         self.licenses: set[str] = set()
         self.datasets: set[str] = set()
-        self.countries = CountryCodes()
+        self.places = RegionNames()
+        self.extent = Extent()
         self.credits = Credits()
         archive = zipstream.ZipStream(compress_type=zipstream.ZIP_DEFLATED)
         archive.add(meta_xml(), "meta.xml")
@@ -237,6 +285,7 @@ class DarwinCoreArchiveExporter(Exporter):
                 licenses=self.licenses,
                 datasets=self.datasets,
                 count=self.written,
+                extent=self.extent,
             ),
             "eml.xml",
         )
@@ -265,9 +314,12 @@ class DarwinCoreArchiveExporter(Exporter):
             self.datasets.add(row.dataset_name)
             self.count_row()
             recorded_by = self.credits.of(row.owner_id)
+            place = self.places.of(row)
+            self.extent.add(row)
             yield [
                 f"urn:uuid:{row.id}",
                 "HumanObservation",
+                "present",
                 row.scientific_name,
                 row.common_name,
                 row.rank,
@@ -277,14 +329,17 @@ class DarwinCoreArchiveExporter(Exporter):
                 row.longitude,
                 "WGS84" if row.latitude is not None else "",
                 None if row.uncertainty_m is None else round(row.uncertainty_m),
-                self.countries.of(latitude=row.latitude, longitude=row.longitude),
+                place.country_code,
+                place.state_province,
+                place.water_body,
                 recorded_by,
                 self._identified_by(row),
                 VERIFICATION.get(row.quality_grade, ""),
+                self._machine_suggestion(row),
                 LICENSE_URIS[row.license],
                 recorded_by,
                 moment_text(row.updated_at),
-                WITHHELD.get(row.coordinates, ""),
+                self._withheld(row),
                 GENERALIZED if row.coordinates == Coordinates.GENERALIZED else "",
                 f"urn:uuid:{row.dataset_id}",
                 row.dataset_name,
@@ -296,20 +351,39 @@ class DarwinCoreArchiveExporter(Exporter):
         return self._table(header, self._multimedia_values())
 
     def _multimedia_values(self):
+        # Permanent public addresses of published photos only (sightings.published_photos).
         with_photo = self.selection.queryset.exclude(public_photo="")
         selection = replace(self.selection, queryset=with_photo)
         for row in export_rows(selection=selection, people=True):
+            if not photo_is_published(
+                license=row.license, geoprivacy=row.geoprivacy, public_photo=row.public_photo
+            ):
+                continue
             credit = self.credits.of(row.owner_id)
             yield [
                 f"urn:uuid:{row.id}",
                 "StillImage",
                 "image/jpeg",
-                self.photo_address(row),
+                published_photo_url(sighting_id=row.id),
                 event_date(row),
                 credit,
                 LICENSE_URIS[row.license],
                 credit,
             ]
+
+    @staticmethod
+    def _withheld(row):
+        notes = [WITHHELD.get(row.coordinates, "")]
+        if row.public_photo and row.geoprivacy == Sighting.Geoprivacy.PRIVATE:
+            notes.append(PHOTO_WITHHELD)
+        return " ".join(note for note in notes if note)
+
+    @staticmethod
+    def _machine_suggestion(row):
+        # What the classifier said, next to the identification that counts (a person's, or its own).
+        if not row.top_name or row.top_score is None:
+            return ""
+        return f"Machine suggestion: {row.top_name} (score {row.top_score:.3f}, model {row.model_version})."
 
     def _identified_by(self, row):
         # A person as they chose to be credited; the classifier when no person decided.

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import Point, Polygon
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from regulations.models import Region
 
+from ..geoprivacy import cell_bounds
 from ..models import ExportJob, Identification, Sighting
 from ..roles import EVERY_PROJECT, export_projects, in_scope
 from ..strict_filters import query_parameters_check
@@ -74,6 +75,8 @@ class ExportRow:
     individual_id: Any
     # Minutes east of UTC of the local time the viewer may learn (see visibility.seen_utc_offset).
     utc_offset: int | None = None
+    # The top prediction's species name (or its label when it names no species).
+    top_name: str = ""
     owner_id: int | None = None
     identified_by_id: int | None = None
 
@@ -151,6 +154,7 @@ VALUES = (
     "project__name",
     "individual_id",
     "utc_offset_minutes",
+    "top_name",
 )
 PEOPLE_VALUES = ("owner_id", "identified_by_id")
 
@@ -202,6 +206,7 @@ def _row(values, *, people: bool) -> ExportRow:
         dataset_name,
         individual_id,
         observer_offset,
+        top_name,
     ) = values[: len(VALUES)]
     place: Place = place_build(kind=seen_place, latitude=latitude, longitude=longitude, accuracy_m=accuracy)
     row = ExportRow(
@@ -230,31 +235,58 @@ def _row(values, *, people: bool) -> ExportRow:
         dataset_name=dataset_name,
         individual_id=individual_id,
         utc_offset=seen_utc_offset(place=place, moment=observed_at, observer_offset=observer_offset),
+        top_name=top_name or "",
     )
     if people:
         row.owner_id, row.identified_by_id = values[len(VALUES) :]
     return row
 
 
-class CountryCodes:
-    """The ISO country of a shown point, from the smallest region with a country code holding it."""
+@dataclass(frozen=True)
+class PlaceNames:
+    country_code: str = ""
+    state_province: str = ""
+    water_body: str = ""
+
+
+class RegionNames:
+    """The country, state or province and water body of a row's place, as precise as the place
+    shown and never more: regions holding an exact point, regions covering the whole grid cell of
+    a generalized one, none for a withheld place."""
 
     def __init__(self):
         self._regions = [
-            (region.geometry.prepared, region.country_code)
-            for region in Region.objects.exclude(country_code="")
-            .only("geometry", "country_code")
-            .order_by("area")
+            (region.geometry.prepared, region.geometry.extent, region.kind, region.name, region.country_code)
+            for region in Region.objects.only("geometry", "kind", "name", "country_code").order_by("area")
         ]
+        self._cells: dict[tuple[float, ...], PlaceNames] = {}
 
-    def of(self, *, latitude, longitude):
-        if latitude is None or not self._regions:
-            return ""
-        point = Point(longitude, latitude, srid=4326)
-        for geometry, code in self._regions:
-            if geometry.intersects(point):
-                return code
-        return ""
+    def of(self, row: ExportRow) -> PlaceNames:
+        if row.latitude is None or row.longitude is None or not self._regions:
+            return PlaceNames()
+        if row.coordinates == Coordinates.GENERALIZED:
+            bounds = cell_bounds(latitude=row.latitude, longitude=row.longitude)
+            if bounds not in self._cells:
+                self._cells[bounds] = self._names(Polygon.from_bbox(bounds), bounds)
+            return self._cells[bounds]
+        if row.coordinates == Coordinates.EXACT:
+            point = Point(row.longitude, row.latitude, srid=4326)
+            return self._names(point, (row.longitude, row.latitude, row.longitude, row.latitude))
+        return PlaceNames()
+
+    def _names(self, shape, bounds) -> PlaceNames:
+        found: dict[str, str] = {}
+        west, south, east, north = bounds
+        for prepared, (x0, y0, x1, y1), kind, name, country_code in self._regions:
+            if west < x0 or east > x1 or south < y0 or north > y1 or not prepared.covers(shape):
+                continue
+            if country_code:
+                found.setdefault("country_code", country_code)
+            if kind == Region.Kind.STATE_WATERS:
+                found.setdefault("state_province", name)
+            if kind == Region.Kind.LAKE:
+                found.setdefault("water_body", name)
+        return PlaceNames(**found)
 
 
 def export_jobs_of(*, user) -> QuerySet[ExportJob]:

@@ -26,6 +26,7 @@ urlpatterns = [
     path("map/regions.geojson", views.regions_geojson, name="regions"),
     path("species/<int:pk>/", views.species_detail, name="species"),
     path("photos/<str:token>", views.photo, name="photo"),
+    path("photos/published/<uuid:pk>.jpg", views.published_photo, name="published-photo"),
     path("exports/", researchers.exports_page, name="exports"),
     path("account/token/", researchers.api_token_page, name="api-token"),
     path("account/token/new/", researchers.api_token_new, name="api-token-new"),

@@ -13,7 +13,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from classifier.selectors import model_version_active
 from projects.selectors import project_default, projects_open_to
@@ -22,7 +22,8 @@ from regulations.models import Species
 from ..errors import StorageUnavailable
 from ..individuals.selectors import individual_history, sighting_candidates
 from ..models import Individual
-from ..photo_links import photo_name_from_token
+from ..photo_links import photo_name_from_token, storage_signed_url
+from ..published_photos import published_photo_name
 from ..roles import user_moderates
 from ..selectors import map_points, region_outlines, sighting_detail, sightings_visible_to, species_summary
 from ..services.identifications import identification_confirm_suggestion, identification_set_species
@@ -253,6 +254,19 @@ def photo(request, token):
     response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_safe
+def published_photo(request, pk):
+    """The permanent address of a photo published under an open licence: a redirect to a fresh
+    short-lived address of its EXIF-free copy (see sightings.published_photos)."""
+    name = published_photo_name(sighting_id=pk)
+    if name is None:
+        raise Http404("No photo is published at this address.")
+    response = redirect(storage_signed_url(name=name))
+    # Shorter than the signed address lives, so that a cached redirect never leads to an expired one.
+    response["Cache-Control"] = f"public, max-age={settings.SIGNED_URL_MAX_AGE // 2}"
     return response
 
 

@@ -77,3 +77,8 @@ def test_demo_load_is_idempotent(demo):
         Season.objects.count(),
     ] == counts
     assert counts[1] == 4 and counts[2] >= 15
+
+
+def test_demo_regions_know_their_country_except_the_shared_lake(demo):
+    codes = dict(Region.objects.values_list("code", "country_code"))
+    assert codes == {"us-oh": "US", "us-wa": "US", "lake-erie": "", "us-oh-lake-erie": "US"}

@@ -184,3 +184,18 @@ def test_import_regions_straight_from_natural_earth_with_clip():
     assert ohio.authority.name == "Ohio DNR" and zone.parent == ohio
     assert 0 < zone.area < ohio.area
     assert ohio.geometry.covers(zone.geometry.point_on_surface)
+
+
+def test_import_regions_records_the_country_and_refuses_a_bad_code(tmp_path):
+    path = tmp_path / "square.geojson"
+    square = [[[-82.0, 41.0], [-81.0, 41.0], [-81.0, 42.0], [-82.0, 42.0], [-82.0, 41.0]]]
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},'
+        f' "geometry": {{"type": "Polygon", "coordinates": {square}}}}}]}}'
+    )
+    arguments = ["import_regions", str(path), "--kind", "state_waters", "--code", "sq", "--name", "Square"]
+    call_command(*arguments, "--country-code", "us", stdout=io.StringIO())
+    assert Region.objects.get(code="sq").country_code == "US"
+    with pytest.raises(CommandError, match="two letters"):
+        call_command(*arguments, "--country-code", "USA")
+    assert Region.objects.get(code="sq").country_code == "US"

@@ -35,6 +35,9 @@ class Command(BaseCommand):
             "--simplify", type=float, default=0.0, help="Tolerance in degrees (0: keep as is)."
         )
         parser.add_argument("--source", default="", help="Where the boundary comes from.")
+        parser.add_argument(
+            "--country-code", default="", help="ISO 3166-1 alpha-2 code of the country the regions lie in."
+        )
 
     def handle(self, *args, **options):
         filters = {}
@@ -59,5 +62,6 @@ class Command(BaseCommand):
                 clip_to=options["clip_to"],
                 simplify=options["simplify"],
                 source=options["source"] or path.name,
+                country_code=options["country_code"],
             )
         self.stdout.write(f"Regions: {counts}.")

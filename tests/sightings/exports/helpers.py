@@ -55,12 +55,12 @@ def dataset_metadata(zipped) -> str:
     return header + "".join(text.split("\n", 1)[1] for text in texts)
 
 
-def region_make(*, code, bbox, country_code="", **fields):
+def region_make(*, code, bbox, country_code="", name="", kind=Region.Kind.STATE_WATERS, **fields):
     polygon = Polygon.from_bbox(bbox)
     return Region.objects.create(
         code=code,
-        name=code,
-        kind=Region.Kind.STATE_WATERS,
+        name=name or code,
+        kind=kind,
         country_code=country_code,
         geometry=MultiPolygon(polygon, srid=4326),
         **fields,

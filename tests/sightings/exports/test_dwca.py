@@ -8,8 +8,9 @@ from xml.etree import ElementTree
 import pytest
 
 from sightings.exports.dwca_export import KNOWN_TERMS
+from tests.conftest import token_client
 
-from .helpers import DWCA_URL, archive, content, get, region_make, stored_name
+from .helpers import DWCA_URL, archive, content, download, get, region_make, stored_name
 
 pytestmark = pytest.mark.django_db
 TEXT = "{http://rs.tdwg.org/dwc/text/}"
@@ -61,6 +62,8 @@ DWC_TERMS = {
     "taxonID",
     "associatedMedia",
     "occurrenceStatus",
+    "waterBody",
+    "identificationRemarks",
 }
 DC_TERMS = {
     "license",
@@ -210,16 +213,33 @@ def test_eml_has_title_abstract_contact_and_coordinates_note(three_sightings, re
     assert "generalized" in eml.find("dataset/additionalInfo/para").text
 
 
-def test_multimedia_rows_point_at_the_public_copies(three_sightings, make_sighting, researcher):
+def test_multimedia_links_are_permanent_public_addresses_of_the_public_copies(
+    three_sightings, make_sighting, researcher, settings
+):
+    settings.SITE_URL = "https://catchlog.example.org"
     unpublished = make_sighting(publish=False)
-    header, *rows = table(archive(researcher, DWCA_URL), "multimedia.txt")
+    reserved = make_sighting(license="all-rights-reserved")
+    zipped = archive(researcher, DWCA_URL)
+    header, *rows = table(zipped, "multimedia.txt")
     media = {row[0].removeprefix("urn:uuid:"): dict(zip(header, row, strict=True)) for row in rows}
-    assert set(media) == {str(s.pk) for s in three_sightings.values()}
+    # The private sighting's photo is withheld with its place, and says so.
+    assert set(media) == {str(three_sightings[name].pk) for name in ("open", "obscured")}
     assert str(unpublished.pk) not in media
-    for sighting in three_sightings.values():
+    private = records(zipped)[str(three_sightings["private"].pk)]
+    assert "Photo withheld" in private["informationWithheld"]
+    anonymous = token_client(None)
+    for name in ("open", "obscured"):
+        sighting = three_sightings[name]
         item = media[str(sighting.pk)]
         assert item["type"] == "StillImage" and item["format"] == "image/jpeg"
-        assert stored_name(item["identifier"]) == sighting.public_photo.name
+        assert item["identifier"] == f"https://catchlog.example.org/photos/published/{sighting.pk}.jpg"
+        # Anyone (GBIF's crawler) follows it, at any time, to a fresh address of the EXIF-free copy.
+        answer = anonymous.get(item["identifier"].removeprefix(settings.SITE_URL))
+        assert answer.status_code == 302 and "public" in answer["Cache-Control"]
+        assert stored_name(answer["Location"]) == sighting.public_photo.name
+        assert download(answer["Location"]) == sighting.public_photo.read()
+    for hidden in (three_sightings["private"], unpublished, reserved):
+        assert anonymous.get(f"/photos/published/{hidden.pk}.jpg").status_code == 404
 
 
 def test_country_code_comes_from_the_region_holding_the_shown_point(three_sightings, researcher):

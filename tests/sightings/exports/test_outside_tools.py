@@ -13,11 +13,12 @@ import pytest
 from dwca.darwincore.utils import qualname
 from dwca.read import DwCAReader
 
+from regulations.models import Region
 from sightings.exports.dataset_export import near_duplicate_keys, split_of
 from sightings.models import Contributor
 from tests import factories
 
-from .helpers import CSV_URL, DATASET_URL, DWCA_URL, GEOJSON_URL, content, get
+from .helpers import CSV_URL, DATASET_URL, DWCA_URL, GEOJSON_URL, content, get, region_make
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +177,79 @@ def test_hugging_face_datasets_loads_the_splits_with_licence_and_credit(
     assert seen[str(made[0].pk)]["license"] == "cc0" and seen[str(made[0].pk)]["credit"] == "Ana Angler"
     assert seen[str(rejected.pk)]["label"] == "not_fish"
     assert {seen[str(s.pk)]["label"] for s in made} == {"micropterus_salmoides", "sander_vitreus"}
+
+
+GBIF_BASIS_OF_RECORD = {"HumanObservation", "MachineObservation", "PreservedSpecimen", "Occurrence"}
+
+
+def test_every_archive_variant_meets_gbif_terms_row_by_row(
+    catches, make_sighting, researcher, trusted_researcher, tmp_path, settings
+):
+    settings.SITE_URL = "https://catchlog.example.org"
+    region_make(code="ohio", bbox=(-85.0, 38.0, -80.5, 42.3), country_code="US", name="Ohio")
+    region_make(code="erie", bbox=(-83.5, 41.5, -78.8, 42.9), kind=Region.Kind.LAKE, name="Lake Erie")
+    # In the lake, in a grid cell (41.4 to 41.6 N) that reaches out of it.
+    shore = make_sighting(latitude=41.55, longitude=-81.75, geoprivacy="obscured", observed_at=EVENING)
+
+    def read(user, **params):
+        path = tmp_path / f"dwca-{len(list(tmp_path.iterdir()))}.zip"
+        path.write_bytes(body(user, DWCA_URL, **params))
+        with DwCAReader(str(path)) as archive:
+            rows = {row.id: (row.data, [media.data for media in row.extensions]) for row in archive}
+            return rows, archive.metadata
+
+    variants = {
+        "researcher": read(researcher),
+        "trusted, publishable": read(trusted_researcher),
+        "trusted, exact": read(trusted_researcher, coordinates="true"),
+    }
+    for name, (rows, eml) in variants.items():
+        assert len(rows) == 4, name
+        for row_id, (terms, extensions) in rows.items():
+            data = {term.rsplit("/", 1)[1]: value for term, value in terms.items()}
+            where = f"{name}, {row_id}"
+            # GBIF's required terms.
+            assert data["occurrenceID"] == row_id and row_id.startswith("urn:uuid:"), where
+            assert data["basisOfRecord"] in GBIF_BASIS_OF_RECORD, where
+            assert data["scientificName"] and data["taxonRank"] == "species" and data["kingdom"], where
+            assert datetime.fromisoformat(data["eventDate"]).tzinfo is not None, where
+            assert data["occurrenceStatus"] == "present", where
+            assert data["license"].startswith("http://creativecommons.org/"), where
+            assert data["datasetID"].startswith("urn:uuid:") and data["datasetName"], where
+            # Recommended: a place states its datum, uncertainty and country; a withheld one says why.
+            if data["decimalLatitude"]:
+                assert (
+                    -90 <= float(data["decimalLatitude"]) <= 90
+                    and -180 <= float(data["decimalLongitude"]) <= 180
+                )
+                assert data["geodeticDatum"] == "WGS84", where
+                uncertainty = data["coordinateUncertaintyInMeters"]  # empty: the phone gave no accuracy
+                assert not data["dataGeneralizations"] or int(uncertainty) > 20_000, where
+                assert uncertainty == "" or int(uncertainty) >= 0, where
+                assert data["countryCode"] == "US" and data["stateProvince"] == "Ohio", where
+            else:
+                assert "withheld" in data["informationWithheld"] and data["countryCode"] == "", where
+            # The machine's suggestion beside the identification that counts.
+            assert data["identificationRemarks"].startswith("Machine suggestion: Micropterus salmoides"), (
+                where
+            )
+            assert data["identifiedBy"] and data["identificationVerificationStatus"] == "verified", where
+            for media in extensions:
+                identifier = media["http://purl.org/dc/terms/identifier"]
+                assert identifier == f"https://catchlog.example.org/photos/published/{row_id[9:]}.jpg", where
+        coverage = eml.find("dataset/coverage")
+        assert coverage is not None, name
+        box = coverage.find("geographicCoverage/boundingCoordinates")
+        assert (
+            -82
+            < float(box.find("westBoundingCoordinate").text)
+            < float(box.find("eastBoundingCoordinate").text)
+        )
+        assert coverage.find("temporalCoverage/rangeOfDates/beginDate/calendarDate").text == "2026-06-01"
+        assert eml.find("dataset/creator/organizationName").text and eml.find("dataset/contact") is not None
+        assert eml.find("dataset/intellectualRights") is not None
+
+    # The water body is named only where the place shown lies in it: the whole cell for a researcher.
+    key = f"urn:uuid:{shore.pk}"
+    water = {name: rows[key][0][qualname("waterBody")] for name, (rows, _) in variants.items()}
+    assert water == {"researcher": "", "trusted, publishable": "", "trusted, exact": "Lake Erie"}

@@ -14,8 +14,8 @@ from dwca.darwincore.utils import qualname
 from dwca.read import DwCAReader
 
 from regulations.models import Region
-from sightings.exports.dataset_export import near_duplicate_keys, split_of
-from sightings.models import Contributor
+from sightings.exports.dataset_export import sighting_groups, split_of
+from sightings.models import Contributor, Sighting
 from tests import factories
 
 from .helpers import CSV_URL, DATASET_URL, DWCA_URL, GEOJSON_URL, content, get, region_make
@@ -115,28 +115,10 @@ def test_gdal_reads_the_geojson_with_typed_fields(catches, researcher, tmp_path)
 
 
 def _seed_with_every_split(sightings):
-    """A split seed under which these (separate) catches fill train, validation and test."""
-    groups = [
-        near_duplicate_keys(
-            individual_id=None,
-            owner_id=s.owner_id,
-            observed_at=s.observed_at,
-            utc_offset=s.utc_offset_minutes,
-            species_id=s.species_id,
-            photo_sha256="",
-        )[0]
-        for s in sightings
-    ]
-    return next(
-        seed
-        for seed in range(1000)
-        if {split_of(group=g, seed=seed) for g in groups}
-        == {
-            "train",
-            "validation",
-            "test",
-        }
-    )
+    """A split seed under which these sightings' groups fill train, validation and test."""
+    groups = set(sighting_groups(Sighting.objects.filter(pk__in=[s.pk for s in sightings])).values())
+    every = {"train", "validation", "test"}
+    return next(seed for seed in range(1000) if {split_of(group=g, seed=seed) for g in groups} == every)
 
 
 def test_hugging_face_datasets_loads_the_splits_with_licence_and_credit(
@@ -149,7 +131,7 @@ def test_hugging_face_datasets_loads_the_splits_with_licence_and_credit(
 
     made = [
         make_sighting(
-            color=factories.RED if day % 2 else (20, 200 + day, 20),
+            color=(220 - day, 20, 20) if day % 2 else (20, 200 + day, 20),
             observed_at=datetime(2026, 6, day, 12, tzinfo=UTC),
             license="cc0" if day == 1 else "cc-by",
         )

@@ -38,3 +38,11 @@ class StrictPageNumberPagination(PageNumberPagination):
         if value is not None and not value.strip().isdigit():
             raise ValidationError({self.page_query_param: ["Give a page number: 1, 2, ..."]})
         return super().get_page_number(request, paginator)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = "A page number: 1, 2, ...; past the last page, 404."
+        return parameters

@@ -1,4 +1,4 @@
-from decimal import Decimal
+import math
 
 from rest_framework import serializers
 
@@ -13,13 +13,14 @@ class RegulationsQuerySerializer(serializers.Serializer):
         required=False, help_text="Species id, scientific name or classifier label; omit when unknown."
     )
     date = serializers.DateField(help_text="The day of the catch, YYYY-MM-DD.")
-    length_cm = serializers.DecimalField(
-        required=False,
-        max_digits=6,
-        decimal_places=2,
-        min_value=Decimal("0"),
-        help_text="Total length in centimetres.",
+    length_cm = serializers.FloatField(
+        required=False, min_value=0, max_value=10_000, help_text="Total length in centimetres."
     )
+
+    def validate_length_cm(self, value):
+        if not math.isfinite(value):
+            raise serializers.ValidationError("Must be a finite number.")
+        return value
 
     def validate_species(self, value):
         species = species_get_by_key(key=value)

@@ -1,6 +1,7 @@
 from django.contrib.gis.geos import Point
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,6 +29,9 @@ class RegulationsView(APIView):
         ),
     )
     def get(self, request):
+        blank = sorted(name for name, value in request.query_params.items() if not value.strip())
+        if blank:
+            raise ValidationError({name: ["Give a value, or leave the parameter out."] for name in blank})
         query = RegulationsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from ..models import Contributor
 from ..services.contributors import contributor_credit_set, contributor_get
+from .fields import TextField
 
 
 class CreditSerializer(serializers.Serializer):
@@ -16,7 +17,7 @@ class CreditSerializer(serializers.Serializer):
         help_text="none: records carry no name and cannot be linked to each other; pseudonym: a stable "
         "pseudonym links them without naming you; name: credit_name is published.",
     )
-    credit_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    credit_name = TextField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class CreditView(APIView):

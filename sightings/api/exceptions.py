@@ -1,13 +1,23 @@
-"""Turn the services' Django exceptions into DRF answers with a reason."""
+"""Turn the services' Django exceptions into DRF answers with a reason, and unmatched API
+addresses into JSON 404s."""
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from ..errors import StorageUnavailable
+
+
+def not_found(request, exception):
+    """Django's 404 for an address no route matches: JSON under /api/, the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    return page_not_found(request, exception)
 
 
 def api_exception_handler(exc, context):

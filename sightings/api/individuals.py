@@ -12,6 +12,7 @@ from regulations.models import Species
 from ..individuals.selectors import individual_history, individuals_of
 from ..models import Individual, Sighting
 from ..services.individuals import individual_create, sighting_individual_link, sighting_individual_match
+from .fields import TextField, TextSlugField
 
 
 class PlaceSerializer(serializers.Serializer):
@@ -47,10 +48,10 @@ class IndividualDetailSerializer(IndividualSerializer):
 
 
 class IndividualCreateSerializer(serializers.Serializer):
-    project = serializers.SlugField(max_length=100)
+    project = TextSlugField(max_length=100)
     species = serializers.IntegerField(help_text="The species id.")
-    name = serializers.CharField(max_length=200)
-    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    name = TextField(max_length=200)
+    notes = TextField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class IndividualViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -8,6 +8,7 @@ from regulations.api.serializers import RegulationsAnswerSerializer, WarningSeri
 
 from ..models import Sighting
 from ..services.submission import LENGTH_CM_MAX, LENGTH_CM_MIN
+from .fields import TextField, TextSlugField
 
 
 def length_cm_field(**options) -> serializers.DecimalField:
@@ -53,12 +54,12 @@ class SubmitSightingSerializer(serializers.Serializer):
         " an offset it is UTC. From the photo's EXIF when absent.",
     )
     length_cm = length_cm_field()
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    notes = TextField(required=False, allow_blank=True, max_length=5000, default="")
     geoprivacy = serializers.ChoiceField(
         choices=Sighting.Geoprivacy.choices, default=Sighting.Geoprivacy.OBSCURED
     )
     license = serializers.ChoiceField(choices=Sighting.License.choices, default=Sighting.License.CC_BY_NC)
-    project = serializers.SlugField(
+    project = TextSlugField(
         required=False,
         max_length=100,
         help_text="The project's slug (GET /api/v1/projects/ lists those you may submit to); default: the"
@@ -156,7 +157,7 @@ class IdentifySerializer(serializers.Serializer):
     confirm_suggestion = serializers.BooleanField(
         required=False, default=False, help_text="Accept the classifier's suggestion instead of naming one."
     )
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    comment = TextField(required=False, allow_blank=True, max_length=500, default="")
 
     def validate(self, attrs):
         if bool(attrs.get("species")) == bool(attrs.get("confirm_suggestion")):

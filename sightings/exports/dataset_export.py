@@ -157,6 +157,17 @@ class DatasetExporter(Exporter):
     path = "dataset.zip"
     filename = "dataset.zip"
     content_type = "application/zip"
+    option_schemas = {
+        "split_seed": {
+            "type": "integer",
+            "description": "Seed of the train/validation/test draw (default 0).",
+        },
+        "ranks": {"type": "string", "enum": ["species", "any"], "description": "Default: species only."},
+        "negatives": {
+            "type": "boolean",
+            "description": "Add the photos the classifier rejected, as not_fish.",
+        },
+    }
 
     @classmethod
     def narrow(cls, queryset, options):

@@ -244,6 +244,13 @@ class DarwinCoreArchiveExporter(Exporter):
     path = "dwca.zip"
     filename = "dwca.zip"
     content_type = "application/zip"
+    option_schemas = {
+        "coordinates": {
+            "type": "string",
+            "enum": [COORDINATES_TRUE, COORDINATES_GENERALIZED],
+            "description": "true: exact places (trusted viewers; not for publication). Default: generalized.",
+        }
+    }
 
     @classmethod
     def narrow(cls, queryset, options):

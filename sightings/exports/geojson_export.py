@@ -22,6 +22,29 @@ class GeoJsonExporter(Exporter):
     path = "sightings.geojson"
     filename = "sightings.geojson"
     content_type = "application/geo+json"
+    response_schema = {
+        "type": "object",
+        "description": "An RFC 7946 FeatureCollection: a Point feature per sighting (none when withheld).",
+        "required": ["type", "coordinate_kind", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "coordinate_kind": {"type": "string", "enum": ["true", "generalized"]},
+            "note": {"type": "string"},
+            "features": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["type", "id", "geometry", "properties"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["Feature"]},
+                        "id": {"type": "string", "format": "uuid"},
+                        "geometry": {"type": "object", "nullable": True},
+                        "properties": {"type": "object"},
+                    },
+                },
+            },
+        },
+    }
 
     def chunks(self):
         encoder = DjangoJSONEncoder(ensure_ascii=False, separators=(",", ":"))

@@ -56,6 +56,10 @@ class Exporter:
     path = ""
     filename = ""
     content_type = "application/octet-stream"
+    # The options `options_clean` takes, as JSON Schema by name (the OpenAPI schema documents them).
+    option_schemas: dict[str, dict] = {}
+    # The file's JSON Schema where it is JSON (else the schema says "binary").
+    response_schema: dict | None = None
     PROGRESS_EVERY = 2000
 
     def __init__(self, *, selection, options=None, progress=None):

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from ..api.fields import TextField
 from ..models import ExportJob
 from ..photo_links import storage_signed_url
 from .registry import exporter_choices
@@ -7,9 +8,7 @@ from .registry import exporter_choices
 
 class ExportJobCreateSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=exporter_choices())
-    filters = serializers.DictField(
-        child=serializers.CharField(allow_blank=True), required=False, default=dict
-    )
+    filters = serializers.DictField(child=TextField(allow_blank=True), required=False, default=dict)
     options = serializers.DictField(
         required=False,
         default=dict,

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.cache import cache
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
@@ -26,6 +28,18 @@ OPERATIONS = {result.ok().label: result.ok() for result in SCHEMA.get_all_operat
 EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "12"))
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def connections_kept():
+    """Requests go through the WSGI application here, not Django's test client: keep the test's
+    database connection open across them, as the test client does (request_started and
+    request_finished would close it in the middle of the test's transaction)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(params=["anonymous", "angler", "researcher"])

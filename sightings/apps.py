@@ -8,7 +8,7 @@ class SightingsConfig(AppConfig):
     def ready(self):
         from classifier.signals import model_version_activated
 
-        from . import tasks  # noqa: F401  (registers the Celery tasks)
+        from . import published_photos, tasks  # noqa: F401  (register the deploy check, the Celery tasks)
         from .services import retraining
 
         model_version_activated.connect(

@@ -7,9 +7,11 @@ short-lived signed address of that copy, never to the upload. A private sighting
 withheld with its place (a photo's background can tell where it was taken).
 """
 
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
+from django.core.checks import Warning, register
 from django.urls import reverse
 
 from .exports.licences import REUSABLE_LICENSES
@@ -36,3 +38,22 @@ def published_photo_name(*, sighting_id: UUID) -> str | None:
     license, geoprivacy, public_photo = found
     published = photo_is_published(license=license, geoprivacy=geoprivacy, public_photo=public_photo)
     return public_photo if published else None
+
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+
+
+@register(deploy=True)
+def site_url_check(app_configs=None, **kwargs):
+    """`manage.py check --deploy`: permanent links made on a local address reach nobody."""
+    host = urlsplit(settings.SITE_URL).hostname or ""
+    if host in LOCAL_HOSTS or not settings.SITE_URL.startswith("https://"):
+        return [
+            Warning(
+                f"SITE_URL is {settings.SITE_URL!r}: the Darwin Core Archive's permanent photo links start"
+                " with it, so GBIF and other readers cannot follow them.",
+                hint="Set SITE_URL to the platform's public https address.",
+                id="sightings.W001",
+            )
+        ]
+    return []

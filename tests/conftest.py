@@ -24,6 +24,11 @@ SERVICES = os.environ.get("CATCHLOG_SERVICES") == "1"
 def pytest_collection_modifyitems(config, items):
     skip_services = pytest.mark.skip(reason="needs the real services: run scripts/test")
     skip_shared = pytest.mark.skip(reason=f"needs the team data in {SHARED_DATA} (absent here)")
+    if SERVICES:
+        once = [item for item in items if "once" in item.keywords]
+        if once:
+            config.hook.pytest_deselected(items=once)
+            items[:] = [item for item in items if "once" not in item.keywords]
     for item in items:
         if "services" in item.keywords and not SERVICES:
             item.add_marker(skip_services)

@@ -294,6 +294,7 @@ def deploy_check(**extra):
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="catch.example.org",
         DJANGO_SETTINGS_MODULE="config.settings",
+        SITE_URL="https://catch.example.org",
         **extra,
     )
     return subprocess.run(

@@ -2,7 +2,7 @@
 `/api/schema/` for every operation, schema-valid and schema-violating ones, and runs every check
 on each answer (status codes, content types, headers, bodies, acceptance and rejection, auth), as
 an anonymous client, an angler and a researcher. `schemathesis.toml` holds the run's settings;
-CONTRACT_EXAMPLES (default 12) bounds the requests per operation, role and mode."""
+CONTRACT_EXAMPLES (default 8) bounds the requests per operation, role and mode."""
 
 import os
 from pathlib import Path
@@ -25,9 +25,10 @@ SCHEMA = schemathesis.openapi.from_wsgi(
     "/api/schema/", application, config=SchemathesisConfig.from_path(str(ROOT / "schemathesis.toml"))
 )
 OPERATIONS = {result.ok().label: result.ok() for result in SCHEMA.get_all_operations()}
-EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "8"))
 
-pytestmark = pytest.mark.django_db
+# Long (about 1,200 requests): once per scripts/test, on the embedded run.
+pytestmark = [pytest.mark.django_db, pytest.mark.once]
 
 
 @pytest.fixture(autouse=True)

@@ -74,3 +74,12 @@ def test_text_fields_take_text_only_and_jobs_take_json_only(angler, researcher):
     assert number.status_code == 400 and "credit_name" in number.json()
     form = token_client(researcher).post("/api/v1/exports/jobs/", {"format": "csv"})
     assert form.status_code == 415
+
+
+def test_the_deploy_check_warns_of_a_local_site_url(settings):
+    from sightings.published_photos import site_url_check
+
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    assert [warning.id for warning in site_url_check()] == ["sightings.W001"]
+    settings.SITE_URL = "https://catchlog.example.org"
+    assert site_url_check() == []

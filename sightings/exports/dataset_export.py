@@ -334,7 +334,30 @@ class DatasetExporter(Exporter):
         lines += [f"  {license}: {count}" for license, count in sorted(licenses.items())]
         lines += ["", f"Skipped sightings: {self.skipped}"]
         lines += [f"  {reason}: {count}" for reason, count in sorted(self.reasons.items())]
+        left_out = self._left_out()
+        if left_out:
+            lines += ["", "Matching the filters but left out by this format's rules:"]
+            lines += [f"  {reason}: {count}" for reason, count in left_out.items()]
         return "\n".join(lines) + "\n"
+
+    def _left_out(self) -> dict[str, int]:
+        """How many rows the filters matched that the dataset's rules (and its options) left out."""
+        matched = self.selection.matched
+        if matched is None:
+            return {}
+        reusable = matched.filter(license__in=REUSABLE_LICENSES)
+        counts = {
+            "photos under all rights reserved": matched.exclude(license__in=REUSABLE_LICENSES).count(),
+        }
+        if self.options.get("ranks") != "any":
+            above = reusable.filter(species__isnull=False).exclude(species__rank=Species.Rank.SPECIES)
+            counts["identified above species rank (ranks=any adds them)"] = above.count()
+        if not self.options.get("negatives"):
+            rejected = reusable.filter(self.beyond_grade({"negatives": True}))
+            counts["rejected by the classifier, named by nobody (negatives=true adds them)"] = (
+                rejected.count()
+            )
+        return {reason: count for reason, count in counts.items() if count}
 
 
 def _read_text(handle, size=64 * 1024):

@@ -41,6 +41,8 @@ class ExportSelection:
     queryset: QuerySet
     viewer: Any
     trusted: bool
+    # The rows the filters match before the format's own rules narrowed them (to say what those left out).
+    matched: QuerySet | None = None
 
     @property
     def coordinates(self) -> str:
@@ -103,6 +105,7 @@ def export_selection(
     queryset = filterset.qs
     if scope is not EVERY_PROJECT:
         queryset = queryset.filter(project_id__in=sorted(scope))
+    matched = queryset
     if narrow is not None:
         queryset = narrow(queryset)
     # Exports carry the EXIF-free copy only, the viewer's own sightings included.
@@ -110,7 +113,7 @@ def export_selection(
     trusted = seen_by.sees_true_locations or (
         scope is not EVERY_PROJECT and scope <= seen_by.true_location_projects
     )
-    return ExportSelection(queryset=queryset, viewer=viewer, trusted=trusted)
+    return ExportSelection(queryset=queryset, viewer=viewer, trusted=trusted, matched=matched)
 
 
 def _exported_projects(*, viewer, asked) -> frozenset[int] | None:

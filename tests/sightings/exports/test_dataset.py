@@ -143,7 +143,10 @@ def test_species_rank_by_default_and_every_rank_when_asked(make_sighting, resear
     genus_level.refresh_from_db()
     assert genus_level.species == genus
     # A genus is never "verified": asking for every rank goes with every grade.
-    assert set(labels(archive(researcher, DATASET_URL, quality_grade="any"))) == {str(species_level.pk)}
+    species_only = archive(researcher, DATASET_URL, quality_grade="any")
+    assert set(labels(species_only)) == {str(species_level.pk)}
+    # An empty-looking dataset says why: the genus-level one was left out, and how to have it.
+    assert "identified above species rank (ranks=any adds them): 1" in species_only.read("README").decode()
     rows = labels(archive(researcher, DATASET_URL, ranks="any", quality_grade="any"))
     assert (
         rows[str(genus_level.pk)]["label"] == "micropterus"
@@ -156,6 +159,8 @@ def test_negatives_only_when_asked(make_sighting, researcher):
     rejected = make_sighting(color=factories.BLUE)
     assert rejected.status == Sighting.Status.REJECTED and rejected.species is None
     assert set(labels(archive(researcher, DATASET_URL))) == {str(bass.pk)}
+    readme = archive(researcher, DATASET_URL, quality_grade="any").read("README").decode()
+    assert "rejected by the classifier, named by nobody (negatives=true adds them): 1" in readme
     zipped = archive(researcher, DATASET_URL, negatives="true")
     row = labels(zipped)[str(rejected.pk)]
     assert row["label"] == "not_fish" and row["scientific_name"] == "" and row["quality_grade"] != "verified"

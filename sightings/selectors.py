@@ -186,6 +186,26 @@ def map_points(*, viewer: "User | AnonymousUser", limit: int = MAP_POINTS_LIMIT)
     return points
 
 
+def map_left_out_own(*, viewer: "User | AnonymousUser") -> dict[str, int]:
+    """How many of the viewer's own catches the map leaves out, and why: those the classifier found
+    no known species in (rejected), those it failed on, and those with no place."""
+    if not viewer.is_authenticated:
+        return {"rejected": 0, "failed": 0, "no_place": 0}
+    left_out = [Sighting.Status.REJECTED, Sighting.Status.FAILED]
+    return (
+        sightings_seen_by(viewer=viewer)
+        .filter(owner=viewer)
+        .aggregate(
+            rejected=Count("pk", filter=Q(status=Sighting.Status.REJECTED)),
+            failed=Count("pk", filter=Q(status=Sighting.Status.FAILED)),
+            no_place=Count(
+                "pk",
+                filter=~Q(seen_place__in=[SeenPlace.EXACT, SeenPlace.GENERALIZED]) & ~Q(status__in=left_out),
+            ),
+        )
+    )
+
+
 def region_outlines() -> dict:
     """The regions as a GeoJSON FeatureCollection (simplified): the map's base layer without tiles."""
     features = []

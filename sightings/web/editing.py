@@ -9,7 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from ..models import Sighting
 from ..selectors import sightings_visible_to
 from ..services.removal import sighting_delete
-from .forms import geoprivacy_field, length_cm_field
+from ..visibility import sighting_regulations
+from .forms import geoprivacy_field
+from .lengths import CM, clean_length_cm, length_field, length_in_unit, length_unit_field, place_length_unit
 
 LOGIN_URL = "sightings-web:login"
 
@@ -17,14 +19,30 @@ LOGIN_URL = "sightings-web:login"
 class SightingEditForm(forms.ModelForm):
     """What the API's PATCH changes: length, notes, who sees where, the photo's licence."""
 
-    length_cm = length_cm_field()
+    length = length_field()
+    length_unit = length_unit_field()
     geoprivacy = geoprivacy_field()
 
     class Meta:
         model = Sighting
-        fields = ["length_cm", "notes", "geoprivacy", "license"]
+        fields = ["notes", "geoprivacy", "license"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
         labels = {"license": "Photo licence"}
+
+    def __init__(self, *args, unit: str = CM, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["length_unit"].initial = unit
+        if self.instance.length_cm is not None:
+            self.fields["length"].initial = length_in_unit(self.instance.length_cm, unit)
+
+    def clean(self):
+        data = super().clean() or {}
+        data["length_cm"] = clean_length_cm(self, data)
+        return data
+
+    def save(self, commit=True):
+        self.instance.length_cm = self.cleaned_data["length_cm"]
+        return super().save(commit=commit)
 
 
 def _own_sighting(request, pk) -> Sighting:
@@ -37,7 +55,8 @@ def _own_sighting(request, pk) -> Sighting:
 @login_required(login_url=LOGIN_URL)
 def sighting_edit_page(request, pk):
     sighting = _own_sighting(request, pk)
-    form = SightingEditForm(request.POST or None, instance=sighting)
+    unit = place_length_unit(sighting_regulations(sighting=sighting))
+    form = SightingEditForm(request.POST or None, instance=sighting, unit=unit)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Saved.")

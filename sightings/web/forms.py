@@ -10,7 +10,7 @@ from django.utils import timezone
 from regulations.models import Species
 
 from ..models import Sighting
-from ..services.submission import LENGTH_CM_MAX, LENGTH_CM_MIN
+from .lengths import clean_length_cm, length_field, length_unit_field
 
 GEOPRIVACY_EXPLAINED = {
     Sighting.Geoprivacy.OPEN: "Open: everyone sees the exact place.",
@@ -20,19 +20,6 @@ GEOPRIVACY_EXPLAINED = {
     ),
     Sighting.Geoprivacy.PRIVATE: "Private: others see no place at all; you and the moderators see it.",
 }
-
-
-def length_cm_field() -> forms.DecimalField:
-    """A catch's length as the forms take it (the service's bounds, to the millimetre)."""
-    return forms.DecimalField(
-        required=False,
-        label="Length (cm)",
-        min_value=LENGTH_CM_MIN,
-        max_value=LENGTH_CM_MAX,
-        max_digits=6,
-        decimal_places=1,
-        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
-    )
 
 
 def geoprivacy_field(**options) -> forms.ChoiceField:
@@ -102,7 +89,8 @@ class SightingSubmitForm(forms.Form):
     utc_offset_minutes = forms.IntegerField(
         required=False, min_value=-16 * 60, max_value=16 * 60, widget=forms.HiddenInput
     )
-    length_cm = length_cm_field()
+    length = length_field()
+    length_unit = length_unit_field()
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
     geoprivacy = geoprivacy_field(initial=Sighting.Geoprivacy.OBSCURED)
     license = forms.ChoiceField(
@@ -129,6 +117,7 @@ class SightingSubmitForm(forms.Form):
         if observed_at is not None and offset is not None:
             local = timezone.make_naive(observed_at)
             data["observed_at"] = local.replace(tzinfo=dt_timezone(timedelta(minutes=offset)))
+        data["length_cm"] = clean_length_cm(self, data)
         return data
 
     def submission(self):

@@ -1,6 +1,7 @@
 import math
 import mimetypes
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST, require_safe
@@ -18,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from classifier.selectors import model_version_active
 from projects.selectors import project_default, projects_open_to
 from regulations.models import Species
+from regulations.wording import length_text
 
 from ..errors import StorageUnavailable
 from ..individuals.selectors import individual_history, sighting_candidates
@@ -25,12 +28,20 @@ from ..models import Individual
 from ..photo_links import photo_name_from_token, storage_signed_url
 from ..published_photos import published_photo_name
 from ..roles import user_moderates
-from ..selectors import map_points, region_outlines, sighting_detail, sightings_visible_to, species_summary
+from ..selectors import (
+    map_left_out_own,
+    map_points,
+    region_outlines,
+    sighting_detail,
+    sightings_visible_to,
+    species_summary,
+)
 from ..services.identifications import identification_confirm_suggestion, identification_set_species
 from ..services.individuals import sighting_individual_match
 from ..services.submission import sighting_submit
 from ..visibility import seen_photo_url
 from .forms import IdentifyForm, SightingSubmitForm, SignUpForm
+from .lengths import length_shown, place_length_unit
 from .limits import signup_wait
 
 LOGIN_URL = "sightings-web:login"
@@ -99,7 +110,12 @@ def sighting_submit_page(request):
     return render(
         request,
         "sightings/submit.html",
-        {"form": form, "api_url": reverse("sighting-list"), "map_settings": _map_settings()},
+        {
+            "form": form,
+            "api_url": reverse("sighting-list"),
+            "regulations_url": reverse("regulations"),
+            "map_settings": _map_settings(),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -133,9 +149,18 @@ def _detail_context(request, pk):
             {**prediction, "percent": _percent(prediction["score"])} for prediction in detail["predictions"]
         ],
         "rules": [
-            {**rule, "season_label": SEASON_LABELS.get(rule["season"]["kind"], rule["season"]["kind"])}
+            {
+                **rule,
+                "season_label": SEASON_LABELS.get(rule["season"]["kind"], rule["season"]["kind"]),
+                **_rule_lengths(rule),
+            }
             for rule in (detail["regulations"] or {}).get("rules", [])
         ],
+        "length_text": (
+            length_shown(detail["length_cm"], place_length_unit(detail["regulations"]))
+            if detail["length_cm"] is not None
+            else None
+        ),
         "suggestion": _suggestion(detail),
         "candidates": _candidates(detail),
         # Pending with no classifier in its project: a moderator will name it, and so may the angler.
@@ -221,7 +246,9 @@ def sightings_map(request):
 
 @require_GET
 def sightings_map_points(request):
-    response = JsonResponse({"points": map_points(viewer=request.user)})
+    response = JsonResponse(
+        {"points": map_points(viewer=request.user), "left_out_own": map_left_out_own(viewer=request.user)}
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -277,6 +304,15 @@ def _uuid_or_none(value):
         return None
 
 
+def _rule_lengths(rule):
+    """A rule's lengths in its own unit: "14 in (35.56 cm)" for a rule written in inches."""
+    return {
+        f"{name}_text": length_text(Decimal(str(rule[name])), rule["length_unit"])
+        for name in ("min_length_cm", "max_length_cm", "slot_min_cm", "slot_max_cm")
+        if rule[name] is not None
+    }
+
+
 def _percent(score):
     return "<1%" if score < 0.005 else f"{score * 100:.0f}%"
 
@@ -303,6 +339,7 @@ def _candidates(detail):
 def _map_settings(*, points=False):
     return {
         "regions_url": reverse("sightings-web:regions"),
+        "basemap_url": static("vendor/world-atlas/countries-50m.json"),
         "points_url": reverse("sightings-web:map-points") if points else "",
         "species_url": reverse("sightings-web:species", kwargs={"pk": 0}),
         "sighting_url": reverse("sightings-web:detail", kwargs={"pk": ZERO_UUID}),

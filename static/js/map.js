@@ -31,6 +31,20 @@
     return html;
   }
 
+  function plural(count, one, many) { return count + " " + (count === 1 ? one : many); }
+
+  // The viewer's own catches that have no point here, said rather than silently missing.
+  function leftOutText(leftOut) {
+    var reasons = [];
+    if (leftOut.rejected) {
+      reasons.push(plural(leftOut.rejected, "photo", "photos") + " the classifier found no known species in");
+    }
+    if (leftOut.failed) { reasons.push(plural(leftOut.failed, "photo", "photos") + " it could not read"); }
+    if (leftOut.no_place) { reasons.push(plural(leftOut.no_place, "catch", "catches") + " with no place"); }
+    if (!reasons.length) { return ""; }
+    return " Not on the map: your " + reasons.join(", ") + " (see My catches).";
+  }
+
   var loaded = fetch(options.points_url, { credentials: "same-origin", cache: "no-store" })
     .then(function (response) {
       if (!response.ok) { throw new Error(response.status); }
@@ -53,7 +67,8 @@
     } else if (made.outlines.getLayers().length) {
       made.map.fitBounds(made.outlines.getBounds());
     }
-    status.textContent = markers.length === 1 ? "1 catch shown." : markers.length + " catches shown.";
+    status.textContent = (markers.length === 1 ? "1 catch shown." : markers.length + " catches shown.") +
+      leftOutText(results[0].left_out_own || {});
     element.dataset.loaded = String(markers.length);
   }).catch(function () {
     status.textContent = "The catches could not be loaded. Reload the page to try again.";

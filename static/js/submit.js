@@ -60,6 +60,35 @@
   cameraInput.addEventListener("change", function () { showPhoto(cameraInput, galleryInput); });
   galleryInput.addEventListener("change", function () { showPhoto(galleryInput, cameraInput); });
 
+  // --- Length: in cm or inches, the unit of the place's rules unless the angler chose one --------
+  var lengthInput = form.elements.length;
+  var unitInput = form.elements.length_unit;
+  var unitHint = $("length-unit-hint");
+  var unitChosen = false;
+  var UNIT_NAMES = { cm: "centimetres", in: "inches" };
+  unitInput.addEventListener("change", function () { unitChosen = true; });
+  function lengthCm() {
+    var value = parseFloat(lengthInput.value);
+    if (isNaN(value)) { return lengthInput.value; }
+    return (unitInput.value === "in" ? Math.round(value * 25.4) / 10 : value).toString();
+  }
+  function followPlaceUnit(lat, lon) {
+    if (!form.dataset.regulationsUrl) { return; }
+    var day = (observedAt.value || localValue(new Date())).slice(0, 10);
+    var query = "?latitude=" + lat + "&longitude=" + lon + "&date=" + day;
+    fetch(form.dataset.regulationsUrl + query, { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (answer) {
+        var rules = (answer && answer.rules) || [];
+        if (!rules.length) { unitHint.textContent = ""; return; }
+        var inches = rules.filter(function (rule) { return rule.length_unit === "in"; }).length;
+        var unit = inches * 2 > rules.length ? "in" : "cm";
+        unitHint.textContent = "The rules there are in " + UNIT_NAMES[unit] + ".";
+        if (!unitChosen) { unitInput.value = unit; }
+      })
+      .catch(function () { unitHint.textContent = ""; });
+  }
+
   // --- Place: geolocation, a tap on the map, or typed coordinates -------------------------------
   var marker = null;
   var mapped = null;
@@ -81,6 +110,7 @@
     clearError("latitude");
     clearError("longitude");
     placeMarker();
+    followPlaceUnit(latitude.value, longitude.value);
   }
 
   if (window.L && window.CatchMaps) {
@@ -98,7 +128,11 @@
     placeMarker();
   }
   [latitude, longitude].forEach(function (input) {
-    input.addEventListener("change", function () { accuracy.value = ""; placeMarker(); });
+    input.addEventListener("change", function () {
+      accuracy.value = "";
+      placeMarker();
+      if (latitude.value && longitude.value) { followPlaceUnit(latitude.value, longitude.value); }
+    });
   });
 
   var locate = $("use-location");
@@ -123,7 +157,7 @@
   }
 
   // --- Errors next to their fields --------------------------------------------------------------
-  var FIELD_ALIASES = { photo_url: "photo" };
+  var FIELD_ALIASES = { photo_url: "photo", length_cm: "length" };
   function errorElement(field) { return form.querySelector('[data-error-for="' + field + '"]'); }
   function clearError(field) {
     var element = errorElement(field);
@@ -176,10 +210,11 @@
     var data = new FormData();
     data.append("photo", file, file.name || "photo.jpg");
     [["latitude", latitude], ["longitude", longitude], ["location_accuracy_m", accuracy],
-     ["length_cm", form.elements.length_cm], ["notes", form.elements.notes],
+     ["notes", form.elements.notes],
      ["license", form.elements.license], ["project", form.elements.project]].forEach(function (pair) {
       if (pair[1].value !== "") { data.append(pair[0], pair[1].value); }
     });
+    if (lengthInput.value !== "") { data.append("length_cm", lengthCm()); }
     data.append("geoprivacy", form.elements.geoprivacy.value);
     if (observedAt.value) { data.append("observed_at", isoWithOffset(observedAt.value)); }
     return data;

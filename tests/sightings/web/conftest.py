@@ -2,6 +2,7 @@
 
 import os
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
@@ -44,6 +45,28 @@ def bass_invasive_here(db, color_species):
         status=Regulation.Status.INVASIVE,
         invasive_action=INVASIVE_ACTION,
         source_url="https://example.org/rules",
+        last_checked=date(2026, 1, 15),
+    )
+    regulation.species.set([color_species["micropterus_salmoides"]])
+    return regulation
+
+
+@pytest.fixture
+def bass_rules_in_inches(db, color_species):
+    """An Ohio-like state around the test place whose bass rule is written in inches (14 in)."""
+    state = Region.objects.create(
+        code="test-state",
+        name="Test State",
+        kind=Region.Kind.STATE_WATERS,
+        geometry=MultiPolygon(Polygon.from_bbox((-85.0, 38.0, -80.0, 42.5)), srid=4326),
+    )
+    regulation = Regulation.objects.create(
+        region=state,
+        code="black-bass",
+        status=Regulation.Status.REGULATED,
+        min_length_cm=Decimal("35.56"),
+        length_unit=Regulation.LengthUnit.IN,
+        source_url="https://example.org/state-rules",
         last_checked=date(2026, 1, 15),
     )
     regulation.species.set([color_species["micropterus_salmoides"]])

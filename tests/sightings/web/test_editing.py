@@ -22,7 +22,7 @@ def test_the_owner_changes_the_details(angler, make_sighting):
     assert "Change details" in client.get(f"/sightings/{sighting.pk}/").content.decode()
     response = client.post(
         f"/sightings/{sighting.pk}/edit/",
-        {"length_cm": "42.5", "notes": "released", "geoprivacy": "private", "license": "cc0"},
+        {"length": "42.5", "notes": "released", "geoprivacy": "private", "license": "cc0"},
     )
     assert response.status_code == 302 and response["Location"] == f"/sightings/{sighting.pk}/"
     sighting.refresh_from_db()
@@ -38,9 +38,9 @@ def test_a_bad_length_is_said_and_nothing_changes(angler, make_sighting):
     sighting = make_sighting(angler, length_cm=30)
     response = client_for(angler).post(
         f"/sightings/{sighting.pk}/edit/",
-        {"length_cm": "-5", "notes": "", "geoprivacy": "obscured", "license": "cc-by-nc"},
+        {"length": "-5", "notes": "", "geoprivacy": "obscured", "license": "cc-by-nc"},
     )
-    assert response.status_code == 400 and "greater than or equal to 0.1" in response.content.decode()
+    assert response.status_code == 400 and "between 0.1 and 2000.0 cm" in response.content.decode()
     sighting.refresh_from_db()
     assert float(sighting.length_cm) == 30
 

@@ -111,7 +111,7 @@ def test_the_form_offers_the_camera_and_the_gallery_and_explains_geoprivacy(angl
 
 
 def test_plain_form_post_stores_the_catch_with_the_browser_offset(angler):
-    response = form_post(client_for(angler), length_cm="31.5", notes="at dawn", geoprivacy="private")
+    response = form_post(client_for(angler), length="31.5", notes="at dawn", geoprivacy="private")
     sighting = Sighting.objects.get(owner=angler)
     assert response.status_code == 302 and response["Location"] == f"/sightings/{sighting.pk}/"
     # 08:30 at UTC-4 is 12:30 UTC.
@@ -164,7 +164,8 @@ def test_a_missing_photo_is_named_next_to_the_photo(angler):
     [
         ({"latitude": "200"}, "latitude", "less than or equal to 90"),
         ({"longitude": "east"}, "longitude", "Enter a number"),
-        ({"length_cm": "-3"}, "length_cm", "greater than or equal to 0.1"),
+        ({"length": "-3"}, "length", "between 0.1 and 2000.0 cm"),
+        ({"length": "800", "length_unit": "in"}, "length", "between 0.1 and 787.4 inches"),
         ({"photo": photo_file(b"not an image at all", "catch.jpg")}, "photo", ""),
         ({"latitude": "", "longitude": ""}, "latitude", "no GPS position"),
         ({"longitude": ""}, "longitude", "both latitude and longitude"),

@@ -1,7 +1,7 @@
 """Reads: which places hold a point, which rules apply there to a species on a date."""
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Literal, cast, overload
@@ -131,6 +131,39 @@ def _taxa_ids(species: Species) -> QuerySet:
     if species.family and species.rank in (Species.Rank.SPECIES, Species.Rank.GENUS):
         wanted |= Q(rank=Species.Rank.FAMILY, scientific_name__iexact=species.family)
     return Species.objects.filter(wanted).values("pk")
+
+
+@dataclass(frozen=True)
+class SpeciesKnownHere:
+    """The species entries known in the regions holding a place: `region` names the smallest."""
+
+    region: str
+    species_ids: frozenset[int]
+
+
+def species_known_at(*, point: Point, also_named: Iterable[int] = ()) -> SpeciesKnownHere | None:
+    """Which species entries are known where the point is: those the rules of its regions name
+    (plus `also_named`, e.g. verified records there), with the genera and families holding them
+    and the members of a named genus or family. None where no region holds the point."""
+    regions = list(regions_containing(point=point).values_list("pk", "name"))
+    if not regions:
+        return None
+    named_ids = set(
+        Regulation.objects.filter(region__in=[pk for pk, _ in regions]).values_list("species__pk", flat=True)
+    )
+    named = Species.objects.filter(pk__in={pk for pk in named_ids | set(also_named) if pk is not None})
+    known = Q(pk__in=named.values("pk"))
+    for rank, name, family in named.values_list("rank", "scientific_name", "family"):
+        if rank == Species.Rank.SPECIES:
+            known |= Q(rank=Species.Rank.GENUS, scientific_name__iexact=name.split()[0])
+        elif rank == Species.Rank.GENUS:
+            known |= Q(scientific_name__istartswith=f"{name} ")
+        elif rank == Species.Rank.FAMILY:
+            known |= Q(family__iexact=name)
+        if family and rank != Species.Rank.FAMILY:
+            known |= Q(rank=Species.Rank.FAMILY, scientific_name__iexact=family)
+    known_ids = frozenset(Species.objects.filter(known).values_list("pk", flat=True))
+    return SpeciesKnownHere(region=regions[0][1], species_ids=known_ids)
 
 
 def species_is_sensitive(*, species: Species | None, point: Point) -> bool:

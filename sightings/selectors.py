@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from regulations.models import Region, Species
+from regulations.selectors import regions_containing, species_known_at
 
 from .models import Classification, Sighting
 from .roles import EVERY_PROJECT, admin_sighting_projects, moderated_projects
@@ -21,7 +22,9 @@ from .visibility import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
-    from .visibility import ViewerLike
+    from regulations.selectors import SpeciesKnownHere
+
+    from .visibility import Place, ViewerLike
 
 MAP_POINTS_LIMIT = 5000
 SPECIES_PHOTOS_LIMIT = 24
@@ -128,6 +131,26 @@ def sighting_detail(*, sighting: Sighting, viewer: "ViewerLike", fresh: bool = F
         "created_at": sighting.created_at,
         "classified_at": sighting.classified_at,
     }
+
+
+def species_known_near(*, place: "Place") -> "SpeciesKnownHere | None":
+    """The species known where a viewer is shown a sighting: those its regions' rules name and
+    those verified in the smallest of them. None for a place not shown, or outside every region."""
+    if place.point is None:
+        return None
+    smallest = regions_containing(point=place.point).only("geometry").first()
+    if smallest is None:
+        return None
+    verified = (
+        Sighting.objects.filter(
+            quality_grade=Sighting.QualityGrade.VERIFIED,
+            species__isnull=False,
+            location__intersects=smallest.geometry,
+        )
+        .values_list("species_id", flat=True)
+        .distinct()
+    )
+    return species_known_at(point=place.point, also_named=list(verified))
 
 
 def map_points(*, viewer: "User | AnonymousUser", limit: int = MAP_POINTS_LIMIT) -> list[dict]:

@@ -34,12 +34,13 @@ from ..selectors import (
     region_outlines,
     sighting_detail,
     sightings_visible_to,
+    species_known_near,
     species_summary,
 )
 from ..services.identifications import identification_confirm_suggestion, identification_set_species
 from ..services.individuals import sighting_individual_match
 from ..services.submission import sighting_submit
-from ..visibility import seen_photo_url
+from ..visibility import seen_photo_url, sighting_place
 from .forms import IdentifyForm, SightingSubmitForm, SignUpForm
 from .lengths import length_shown, place_length_unit
 from .limits import signup_wait
@@ -138,15 +139,23 @@ def _detail_context(request, pk):
     awaits_moderator = (
         detail["status"] == "pending" and model_version_active(project=sighting.project) is None
     )
+    known = species_known_near(place=sighting_place(sighting=sighting)) if detail["predictions"] else None
     return {
         "sighting": sighting,
         "detail": detail,
+        # The classifier's species that nothing records in the regions of the shown place.
+        "known_here": known,
         "warnings": [
             {**warning, "title": WARNING_TITLES.get(warning["kind"], "Warning")}
             for warning in detail["warnings"]
         ],
         "predictions": [
-            {**prediction, "percent": _percent(prediction["score"])} for prediction in detail["predictions"]
+            {
+                **prediction,
+                "percent": _percent(prediction["score"]),
+                "unexpected": _unexpected_here(prediction, known),
+            }
+            for prediction in detail["predictions"]
         ],
         "rules": [
             {
@@ -161,8 +170,8 @@ def _detail_context(request, pk):
             if detail["length_cm"] is not None
             else None
         ),
-        "suggestion": _suggestion(detail),
-        "candidates": _candidates(detail),
+        "suggestion": _marked(_suggestion(detail), known),
+        "candidates": [_marked(candidate, known) for candidate in _candidates(detail)],
         # Pending with no classifier in its project: a moderator will name it, and so may the angler.
         "awaits_moderator": awaits_moderator,
         "settled": detail["status"] != "pending" or awaits_moderator,
@@ -311,6 +320,14 @@ def _rule_lengths(rule):
         for name in ("min_length_cm", "max_length_cm", "slot_min_cm", "slot_max_cm")
         if rule[name] is not None
     }
+
+
+def _unexpected_here(prediction, known) -> bool:
+    return bool(known and prediction["species"] and prediction["species"]["id"] not in known.species_ids)
+
+
+def _marked(prediction, known):
+    return None if prediction is None else {**prediction, "unexpected": _unexpected_here(prediction, known)}
 
 
 def _percent(score):

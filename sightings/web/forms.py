@@ -38,8 +38,14 @@ class SignUpForm(UserCreationForm):
 
     UNAVAILABLE = "This user name is not available. Choose another one."
 
+    email = forms.EmailField(
+        required=False,
+        label="E-mail address (optional)",
+        help_text="Only to send you a link if you forget your password; nobody else sees it.",
+    )
+
     class Meta(UserCreationForm.Meta):
-        fields = ("username",)
+        fields = ("username", "email")
 
     def clean_username(self):
         username = self.cleaned_data.get("username")

@@ -1,7 +1,8 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import editing, researchers, views
+from . import accounts, editing, researchers, views
 
 app_name = "sightings-web"
 
@@ -28,6 +29,41 @@ urlpatterns = [
     path("photos/<str:token>", views.photo, name="photo"),
     path("photos/published/<uuid:pk>.jpg", views.published_photo, name="published-photo"),
     path("exports/", researchers.exports_page, name="exports"),
+    path("account/", accounts.account_page, name="account"),
+    path("account/delete/", accounts.account_delete_page, name="account-delete"),
+    path(
+        "account/password/",
+        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("sightings-web:account")),
+        name="password-change",
+    ),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(
+            email_template_name="registration/password_reset_email.txt",
+            subject_template_name="registration/password_reset_subject.txt",
+            success_url=reverse_lazy("sightings-web:password-reset-done"),
+        ),
+        name="password-reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            extra_context={"timeout_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)}
+        ),
+        name="password-reset-done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            success_url=reverse_lazy("sightings-web:password-reset-complete")
+        ),
+        name="password-reset-confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password-reset-complete",
+    ),
     path("account/token/", researchers.api_token_page, name="api-token"),
     path("account/token/new/", researchers.api_token_new, name="api-token-new"),
 ]

@@ -61,8 +61,8 @@
   galleryInput.addEventListener("change", function () { showPhoto(galleryInput, cameraInput); });
 
   // --- Length: in cm or inches, the unit of the place's rules unless the angler chose one --------
-  var lengthInput = form.elements.length;
-  var unitInput = form.elements.length_unit;
+  var lengthInput = $("id_length");  // not form.elements.length: that is the count of the controls
+  var unitInput = $("id_length_unit");
   var unitHint = $("length-unit-hint");
   var unitChosen = false;
   var UNIT_NAMES = { cm: "centimetres", in: "inches" };

@@ -12,10 +12,12 @@ from sightings.models import Sighting
 from sightings.services.submission import sighting_submit
 from tests import factories
 
+from .browsing import browser, desk, phone, web  # noqa: F401  (the browser tests' fixtures)
+from .place import LATITUDE, LONGITUDE
+
 # Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to run beside it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-LATITUDE, LONGITUDE = 41.5, -81.7
 INVASIVE_ACTION = "do not release it alive; report it to the Test Wildlife Agency"
 
 

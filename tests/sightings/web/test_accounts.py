@@ -9,7 +9,6 @@ from django.core.files.storage import default_storage
 from rest_framework.authtoken.models import Token
 
 from sightings.models import Identification, Sighting
-from sightings.services.identifications import identification_set_species
 
 from .test_views import client_for
 

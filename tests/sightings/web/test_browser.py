@@ -9,7 +9,6 @@ import io
 import json
 import re
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -18,103 +17,11 @@ from PIL import Image
 
 from sightings.models import Sighting
 from sightings.services import submission
-from tests.conftest import ROOT
 
+from .browsing import UUID, expect, fits_the_width, screenshot
 from .conftest import INVASIVE_ACTION, LATITUDE, LONGITUDE
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-WIDTH, HEIGHT = 360, 740
-UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# Records every change of the upload progress bar in sessionStorage, which outlives the page's
-# navigation to the result.
-PROGRESS_RECORDER = """
-document.addEventListener("DOMContentLoaded", () => {
-  const progress = document.getElementById("upload-progress");
-  const box = document.getElementById("upload");
-  if (!progress || !box) return;
-  const record = () => {
-    const log = JSON.parse(sessionStorage.getItem("progressLog") || "[]");
-    log.push({ value: progress.value, max: progress.max, visible: !box.hidden && box.offsetHeight > 0 });
-    sessionStorage.setItem("progressLog", JSON.stringify(log));
-  };
-  new MutationObserver(record).observe(progress, { attributes: true });
-  new MutationObserver(record).observe(box, { attributes: true });
-});
-"""
-
-# Every Content-Security-Policy violation becomes a console error, which the tests collect.
-CSP_REPORTER = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  const blocked = event.blockedURI || "inline code";
-  console.error("CSP violation: " + event.violatedDirective + " blocked " + blocked);
-});
-"""
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium; scripts/test does)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (requirements-dev.txt)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def web(settings, live_server):
-    """The live server over plain http: cookies may not insist on https here."""
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    return live_server
-
-
-@pytest.fixture
-def phone(browser, web):
-    context = browser.new_context(
-        viewport={"width": WIDTH, "height": HEIGHT},
-        device_scale_factor=1,
-        is_mobile=True,
-        has_touch=True,
-        geolocation={"latitude": LATITUDE, "longitude": LONGITUDE, "accuracy": 12},
-        permissions=["geolocation"],
-        base_url=web.url,
-        locale="en-US",
-        timezone_id="America/New_York",
-    )
-    context.grant_permissions(["geolocation"], origin=web.url)
-    context.add_init_script(PROGRESS_RECORDER)
-    context.add_init_script(CSP_REPORTER)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    yield page, errors
-    context.close()
-
-
-def screenshot(page, name):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, animations="disabled")
-
-
-def fits_the_width(page):
-    return page.evaluate("document.documentElement.scrollWidth") <= WIDTH
 
 
 PHOTO_TAKEN = datetime(2026, 6, 14, 6, 45)
@@ -159,14 +66,13 @@ def test_an_angler_submits_a_catch_from_a_phone_and_sees_species_rules_warning_a
     assert page.locator("#photo-preview").is_visible()
     page.get_by_role("button", name="Use my location").click()
     # A locator assertion, not wait_for_function: the page's CSP forbids the eval that polling uses.
-    expect = pytest.importorskip("playwright.sync_api").expect
-    expect(page.locator("#id_latitude")).not_to_have_value("", timeout=10_000)
+    expect()(page.locator("#id_latitude")).not_to_have_value("", timeout=10_000)
     assert float(page.input_value("#id_latitude")) == LATITUDE
     assert float(page.input_value("#id_longitude")) == LONGITUDE
     assert page.input_value("#id_location_accuracy_m") == "12"
     assert page.locator("#submit-map .pin.here").count() == 1
     assert page.input_value("#id_observed_at") == "", "blank: the photo's own time is used"
-    page.get_by_label("Length (cm)").fill("38")
+    page.get_by_label("Length", exact=True).fill("38")
     screenshot(page, "03-catch-form-filled")
 
     # Upload on a slow line, so that the progress bar moves.
@@ -228,7 +134,7 @@ def test_an_angler_submits_a_catch_from_a_phone_and_sees_species_rules_warning_a
     page.get_by_role("link", name="My catches").first.click()
     assert page.locator(".catches li").count() == 1
     # Shown in the phone's own time zone, which here is the place's: the time the photo was taken.
-    expect(page.locator(".catches time")).to_have_text("Jun 14, 2026, 6:45 AM")
+    expect()(page.locator(".catches time")).to_have_text("Jun 14, 2026, 6:45 AM")
     screenshot(page, "08-my-catches")
     page.get_by_role("link", name="Map").click()
     page.locator("#sightings-map[data-loaded='1']").wait_for()
@@ -241,23 +147,6 @@ def test_an_angler_submits_a_catch_from_a_phone_and_sees_species_rules_warning_a
     screenshot(page, "09-map")
 
     assert errors == []
-
-
-@pytest.fixture
-def desk(browser, web):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=web.url, locale="en-US")
-    context.add_init_script(CSP_REPORTER)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.on(
-        "response",
-        lambda response: response.status >= 400 and errors.append(f"{response.status} {response.url}"),
-    )
-    yield page, errors
-    context.close()
 
 
 def test_admin_swagger_ui_and_map_work_under_the_content_security_policy(

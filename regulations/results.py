@@ -88,6 +88,8 @@ class RegulationsResult:
     species: SpeciesRef | None
     length_cm: Decimal | None
     regions: list[RegionRef] = field(default_factory=list)
+    # The unit most of the place's regulations write lengths in ("in" or "cm"), whatever the species.
+    length_unit: str = "cm"
     rules: list[Rule] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
 

@@ -8,7 +8,7 @@ from typing import Literal, cast, overload
 
 from django.contrib.gis.geos import Point
 from django.db import connections, router
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
@@ -342,6 +342,13 @@ def _subject(species: Species) -> str:
     return species.common_name or species.scientific_name
 
 
+def _rules_counted(regulations: QuerySet[Regulation]) -> Subquery:
+    return Subquery(
+        regulations.order_by().values("region").annotate(n=Count("pk")).values("n"),
+        output_field=IntegerField(),
+    )
+
+
 def regulations_for(
     *, point: Point, species: Species | None, on_date: date, length_cm: Decimal | float | None = None
 ) -> RegulationsResult:
@@ -351,10 +358,14 @@ def regulations_for(
     length = _length(length_cm)
     regions = list(
         regions_containing(point=point).annotate(
-            has_rules=Exists(Regulation.objects.filter(region=OuterRef("pk")))
+            rule_count=_rules_counted(Regulation.objects.filter(region=OuterRef("pk"))),
+            inch_rule_count=_rules_counted(
+                Regulation.objects.filter(region=OuterRef("pk"), length_unit=Regulation.LengthUnit.IN)
+            ),
         )
     )
-    known = any(region.has_rules for region in regions)
+    known = any(region.rule_count for region in regions)
+    inches = sum(region.inch_rule_count or 0 for region in regions)
     accepted = species_accepted(species=species) if species is not None else None
     result = RegulationsResult(
         known=known,
@@ -365,6 +376,11 @@ def regulations_for(
         species=_species_ref(species, accepted),
         length_cm=length,
         regions=[_region_ref(region) for region in regions],
+        length_unit=(
+            Regulation.LengthUnit.IN
+            if inches * 2 > sum(region.rule_count or 0 for region in regions)
+            else Regulation.LengthUnit.CM
+        ),
     )
     if species is None or accepted is None:
         if known:
@@ -377,7 +393,7 @@ def regulations_for(
         )
     if not known:
         return result
-    for regulation in _regulations_applying([region for region in regions if region.has_rules], accepted):
+    for regulation in _regulations_applying([region for region in regions if region.rule_count], accepted):
         rule = _rule_build(regulation, on_date=on_date, subject=subject)
         result.rules.append(rule)
         for warning in wording.rule_warnings(rule, subject=subject, on_date=on_date, length_cm=length):

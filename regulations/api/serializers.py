@@ -75,6 +75,9 @@ class RegulationsAnswerSerializer(serializers.Serializer):
     species = serializers.DictField(allow_null=True)
     length_cm = serializers.FloatField(allow_null=True)
     regions = serializers.ListField(child=serializers.DictField())
+    length_unit = serializers.ChoiceField(
+        choices=["cm", "in"], help_text="The unit most of the place's regulations write lengths in."
+    )
     rules = serializers.ListField(child=serializers.DictField())
     warnings = WarningSerializer(many=True)
     sensitive = serializers.BooleanField()

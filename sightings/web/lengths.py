@@ -15,9 +15,8 @@ TENTH = Decimal("0.1")
 
 
 def place_length_unit(regulations: dict | None) -> str:
-    """The unit of the rules that apply at a place (the most of them), else centimetres."""
-    units = [rule["length_unit"] for rule in (regulations or {}).get("rules", [])]
-    return IN if units.count(IN) > units.count(CM) else CM
+    """The unit the regulations of a place write lengths in (a regulations answer's), else cm."""
+    return (regulations or {}).get("length_unit") or CM
 
 
 def length_in_unit(length_cm: Decimal, unit: str) -> Decimal:
@@ -45,7 +44,7 @@ def length_unit_field() -> forms.ChoiceField:
     return forms.ChoiceField(choices=UNIT_CHOICES, initial=CM, required=False, label="Unit")
 
 
-def clean_length_cm(form: forms.Form, data: dict) -> Decimal | None:
+def clean_length_cm(form: forms.BaseForm, data: dict) -> Decimal | None:
     """The length in centimetres (to the millimetre), or None; a length out of bounds is an error
     on the `length` field, in the unit the angler chose."""
     length, unit = data.get("length"), data.get("length_unit") or CM

@@ -79,10 +79,8 @@
     fetch(form.dataset.regulationsUrl + query, { headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (answer) {
-        var rules = (answer && answer.rules) || [];
-        if (!rules.length) { unitHint.textContent = ""; return; }
-        var inches = rules.filter(function (rule) { return rule.length_unit === "in"; }).length;
-        var unit = inches * 2 > rules.length ? "in" : "cm";
+        if (!answer || !answer.known) { unitHint.textContent = ""; return; }
+        var unit = answer.length_unit === "in" ? "in" : "cm";
         unitHint.textContent = "The rules there are in " + UNIT_NAMES[unit] + ".";
         if (!unitChosen) { unitInput.value = unit; }
       })

@@ -1,10 +1,16 @@
 """Lengths in the unit of the place: typed in inches or cm, shown as the rules there are written."""
 
+from datetime import date
 from decimal import Decimal
 
+from django.contrib.gis.geos import Point
+
+from regulations.models import Regulation
+from regulations.selectors import regulations_for
 from sightings.models import Sighting
 from sightings.web.lengths import CM, IN, length_in_unit, length_shown, place_length_unit
 
+from .conftest import LATITUDE, LONGITUDE
 from .test_views import client_for, form_post
 
 
@@ -53,9 +59,21 @@ def test_the_edit_form_offers_the_length_in_the_place_unit_and_saves_centimetres
     assert sighting.length_cm == Decimal("38.1")
 
 
-def test_the_unit_of_a_place_is_that_of_most_of_its_rules():
+def test_the_unit_of_a_place_is_that_of_most_of_its_regulations_whatever_the_species(
+    bass_rules_in_inches, bass_invasive_here, color_species
+):
+    """The state's rule is in inches, the lake's in cm: one each, so cm; a second inch rule tips it."""
     assert place_length_unit(None) == CM
-    assert place_length_unit({"rules": [{"length_unit": "in"}, {"length_unit": "in"}]}) == IN
-    assert place_length_unit({"rules": [{"length_unit": "in"}, {"length_unit": "cm"}]}) == CM
+    where = {"point": Point(LONGITUDE, LATITUDE, srid=4326), "on_date": date(2026, 6, 1)}
+    assert regulations_for(species=None, **where).length_unit == CM
+    Regulation.objects.create(
+        region=bass_rules_in_inches.region,
+        code="walleye",
+        length_unit=Regulation.LengthUnit.IN,
+        source_url="https://example.org/state-rules",
+        last_checked=date(2026, 1, 15),
+    )
+    answer = regulations_for(species=color_species["sander_vitreus"], **where).as_dict()
+    assert answer["rules"] == [] and place_length_unit(answer) == IN
     assert length_in_unit(Decimal("35.56"), IN) == Decimal("14.0")
     assert length_shown(30, CM) == "30 cm"

@@ -294,6 +294,9 @@ CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 # back sooner through the periodic re-queue job.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=75 * 60),
+    # How often a worker looks for such tasks: every interval x throttle seconds (kombu's 10 x 10).
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
     "socket_timeout": 5,
     "socket_connect_timeout": 5,
     # Publishing fails at once when the broker is down (the re-queue job catches up later);

@@ -191,6 +191,9 @@ class Stack:
                 "CELERY_TASK_TIME_LIMIT": "20",
                 "CELERY_TASK_SOFT_TIME_LIMIT": "15",
                 "CELERY_VISIBILITY_TIMEOUT": "25",
+                # A killed worker's tasks come back 25 s after their delivery, looked for every 2 s.
+                "CELERY_UNACKED_RESTORE_INTERVAL": "2",
+                "CELERY_UNACKED_RESTORE_THROTTLE": "1",
                 "CLASSIFIER_INTRA_OP_THREADS": "1",
                 "API_THROTTLE_ANON": "100000/minute",
                 "API_THROTTLE_USER": "100000/minute",

@@ -17,6 +17,7 @@ from .visibility import (
     sighting_place,
     sighting_regulations,
     sightings_seen_by,
+    species_verified_within,
 )
 
 if TYPE_CHECKING:
@@ -141,16 +142,8 @@ def species_known_near(*, place: "Place") -> "SpeciesKnownHere | None":
     smallest = regions_containing(point=place.point).only("geometry").first()
     if smallest is None:
         return None
-    verified = (
-        Sighting.objects.filter(
-            quality_grade=Sighting.QualityGrade.VERIFIED,
-            species__isnull=False,
-            location__intersects=smallest.geometry,
-        )
-        .values_list("species_id", flat=True)
-        .distinct()
-    )
-    return species_known_at(point=place.point, also_named=list(verified))
+    verified = species_verified_within(area=smallest.geometry)
+    return species_known_at(point=place.point, also_named=verified)
 
 
 def map_points(*, viewer: "User | AnonymousUser", limit: int = MAP_POINTS_LIMIT) -> list[dict]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db.models import (
     Case,
@@ -320,3 +321,19 @@ def sighting_regulations(*, sighting: Sighting) -> dict | None:
     ).as_dict()
     answer["place"] = place.kind
     return answer
+
+
+def species_verified_within(*, area: GEOSGeometry) -> list[int]:
+    """The species verified in `area` (a region's geometry), from the sightings everyone may see at
+    their exact place: a region smaller than a cell must not tell where an obscured one lies."""
+    public = sightings_seen_by(
+        viewer=AnonymousUser(), places=True, originals=False, prediction_details=False
+    ).filter(seen_place=SeenPlace.EXACT)
+    return list(
+        public.filter(
+            quality_grade=Sighting.QualityGrade.VERIFIED, species__isnull=False, location__intersects=area
+        )
+        .order_by()
+        .values_list("species_id", flat=True)
+        .distinct()
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test.utils import override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -68,6 +69,14 @@ def s3_bucket():
     with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
         client.create_bucket(Bucket=settings.AWS_STORAGE_BUCKET_NAME)
     yield client
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashes():
+    """Tests make thousands of users: a cheap hash instead of ~0.4 s of PBKDF2 each on CI's cores.
+    Processes the tests start (tests/stack.py) keep the real hashers; they authenticate by token."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture

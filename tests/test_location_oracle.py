@@ -129,11 +129,6 @@ class World:
         return inside, cells
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(angler, moderator, researcher, color_model, color_species):
     bass, walleye = color_species["micropterus_salmoides"], color_species["sander_vitreus"]

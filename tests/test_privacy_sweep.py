@@ -86,7 +86,6 @@ def image_gps(data):
 
 @pytest.fixture
 def quick_setup(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Pages render without collectstatic's manifest.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -48,11 +48,6 @@ def sighting_make(
     return sighting
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def make_sighting(angler, moderator, color_model):
     def make(**kwargs):

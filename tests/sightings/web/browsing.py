@@ -68,6 +68,17 @@ def web(settings, live_server):
     return live_server
 
 
+def watched_page(context):
+    """A page of the context, and the list its script errors and CSP violations go to."""
+    context.add_init_script(CSP_REPORTER)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    return page, errors
+
+
 @pytest.fixture
 def phone(browser, web):
     context = browser.new_context(
@@ -83,13 +94,7 @@ def phone(browser, web):
     )
     context.grant_permissions(["geolocation"], origin=web.url)
     context.add_init_script(PROGRESS_RECORDER)
-    context.add_init_script(CSP_REPORTER)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    yield page, errors
+    yield watched_page(context)
     context.close()
 
 
@@ -105,12 +110,7 @@ def fits_the_width(page):
 @pytest.fixture
 def desk(browser, web):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=web.url, locale="en-US")
-    context.add_init_script(CSP_REPORTER)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page, errors = watched_page(context)
     page.on(
         "response",
         lambda response: response.status >= 400 and errors.append(f"{response.status} {response.url}"),

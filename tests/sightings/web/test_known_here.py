@@ -32,15 +32,20 @@ def test_a_suggestion_known_in_the_region_is_not_flagged(
     assert "unexpected-suggestion" not in html and "not recorded in" not in html.split("Walleye")[0]
 
 
-def test_a_verified_record_in_the_region_makes_the_species_known(
+def test_a_verified_record_shown_exactly_in_the_region_makes_the_species_known(
     angler, other_angler, color_model, eager_tasks, bass_invasive_here, color_species, make_sighting
 ):
+    """Only a record everyone may see at its exact place counts: an obscured one must not tell that
+    it lies in a region smaller than its cell."""
     earlier = make_sighting(other_angler, color=factories.GREEN)
     Sighting.objects.filter(pk=earlier.pk).update(
         species=color_species["sander_vitreus"], quality_grade=Sighting.QualityGrade.VERIFIED
     )
     sighting = make_sighting(angler, color=factories.GREEN)
-    html = client_for(angler).get(f"/sightings/{sighting.pk}/").content.decode()
+    client = client_for(angler)
+    assert "Walleye is not recorded in Test Lake" in client.get(f"/sightings/{sighting.pk}/").content.decode()
+    Sighting.objects.filter(pk=earlier.pk).update(geoprivacy=Sighting.Geoprivacy.OPEN)
+    html = client.get(f"/sightings/{sighting.pk}/").content.decode()
     assert "Yes, it is a Walleye" in html and "not recorded in" not in html
 
 

@@ -25,8 +25,17 @@ def length_in_unit(length_cm: Decimal, unit: str) -> Decimal:
 
 
 def length_shown(length_cm, unit: str) -> str:
-    """ "14 in (35.6 cm)" where the rules are in inches, "35.6 cm" elsewhere."""
+    """The length as the place's rules write it: "14 in (35.6 cm)" in inches, else "35.6 cm"."""
     return length_text(Decimal(str(length_cm)).quantize(TENTH), unit)
+
+
+def rule_lengths_shown(rule: dict) -> dict[str, str]:
+    """A rule's lengths in its own unit, as `<field>_text`: "14 in (35.56 cm)" for a rule in inches."""
+    return {
+        f"{name}_text": length_text(Decimal(str(rule[name])), rule["length_unit"])
+        for name in ("min_length_cm", "max_length_cm", "slot_min_cm", "slot_max_cm")
+        if rule[name] is not None
+    }
 
 
 def length_field() -> forms.DecimalField:

@@ -1,7 +1,6 @@
 import math
 import mimetypes
 import uuid
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +19,6 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from classifier.selectors import model_version_active
 from projects.selectors import project_default, projects_open_to
 from regulations.models import Species
-from regulations.wording import length_text
 
 from ..errors import StorageUnavailable
 from ..individuals.selectors import individual_history, sighting_candidates
@@ -42,7 +40,7 @@ from ..services.individuals import sighting_individual_match
 from ..services.submission import sighting_submit
 from ..visibility import seen_photo_url, sighting_place
 from .forms import IdentifyForm, SightingSubmitForm, SignUpForm
-from .lengths import length_shown, place_length_unit
+from .lengths import length_shown, place_length_unit, rule_lengths_shown
 from .limits import signup_wait
 
 LOGIN_URL = "sightings-web:login"
@@ -161,7 +159,7 @@ def _detail_context(request, pk):
             {
                 **rule,
                 "season_label": SEASON_LABELS.get(rule["season"]["kind"], rule["season"]["kind"]),
-                **_rule_lengths(rule),
+                **rule_lengths_shown(rule),
             }
             for rule in (detail["regulations"] or {}).get("rules", [])
         ],
@@ -311,15 +309,6 @@ def _uuid_or_none(value):
         return uuid.UUID(str(value))
     except ValueError:
         return None
-
-
-def _rule_lengths(rule):
-    """A rule's lengths in its own unit: "14 in (35.56 cm)" for a rule written in inches."""
-    return {
-        f"{name}_text": length_text(Decimal(str(rule[name])), rule["length_unit"])
-        for name in ("min_length_cm", "max_length_cm", "slot_min_cm", "slot_max_cm")
-        if rule[name] is not None
-    }
 
 
 def _unexpected_here(prediction, known) -> bool:

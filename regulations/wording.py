@@ -98,7 +98,7 @@ def rule_warnings(rule: Rule, *, subject: str, on_date: date, length_cm: Decimal
 def _length_warnings(rule: Rule, *, name: str, length_cm: Decimal | None) -> list[dict]:
     if length_cm is None:
         return []
-    unit, where, size = rule.length_unit, rule.region, f"{Decimal(length_cm).normalize():f} cm"
+    unit, where, size = rule.length_unit, rule.region, length_text(length_cm, rule.length_unit)
     warnings = []
     if rule.min_length_cm is not None and length_cm < rule.min_length_cm:
         minimum = length_text(rule.min_length_cm, unit)

@@ -148,6 +148,8 @@ def test_catch_and_release_until_the_last_saturday_of_june(world, bass):
     assert "from May 1 to the last Saturday in June (May 1, 2025 to June 28, 2025)" in message
     early = regulations_for(point=IN_WEST, species=bass, on_date=date(2025, 4, 30), length_cm=30)
     assert kinds(early) == ["undersize"] and "14 in (35.56 cm)" in early.warnings[0]["message"]
+    # The catch's length in the rule's unit too, as the angler measured it.
+    assert early.warnings[0]["message"].startswith("At 11.8 in (30 cm), this")
 
 
 def test_closed_season_wrapping_the_year_end(world, bass):

@@ -17,8 +17,8 @@ from uuid import UUID
 
 import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, JSONField, OuterRef, Subquery
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, JSONField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from classifier.models import ModelVersion
 from regulations.models import Species
 from regulations.selectors import species_by_labels, species_changes
 
+from ..errors import StorageUnavailable
 from ..individuals.vectors import embedding_bytes
 from ..models import Classification, Identification, Prediction, Sighting, SightingEmbedding
 from ..storage import storage_delete_quietly, storage_read
@@ -55,12 +56,27 @@ def sighting_process(*, sighting_id: UUID | str) -> None:
 
     Raises StorageUnavailable on a storage outage so that the task retries.
     """
+    # Done already, most often by another sighting's batch: one light query.
+    done = (
+        Sighting.objects.filter(pk=sighting_id)
+        .exclude(status=Sighting.Status.PENDING)
+        .exclude(public_photo="")
+    )
+    if done.exists():
+        return
     work = _work_get(sighting_id=sighting_id, model_version=None)
     if work is None:
         logger.info("sighting %s no longer exists", sighting_id)
         return
     to_classify = work.model_version is not None and not work.classified
     if not to_classify and work.public_photo:
+        return
+    if (
+        to_classify
+        and settings.CLASSIFY_BATCH_SIZE > 1
+        and connection.features.has_select_for_update_skip_locked
+    ):
+        _process_batch(sighting_id=sighting_id, work=work)
         return
     try:
         data = storage_read(name=work.photo)
@@ -72,6 +88,102 @@ def sighting_process(*, sighting_id: UUID | str) -> None:
         public_photo_store(sighting_id=sighting_id, data=data)
         return
     _classify(sighting_id=sighting_id, work=work, data=data, publish=not work.public_photo)
+
+
+def _process_batch(*, sighting_id: UUID | str, work: _Work) -> None:
+    """Classify and publish this sighting and, in the same transaction, up to CLASSIFY_BATCH_SIZE - 1
+    other pending ones of its project that no other worker holds: one commit for all of them, and
+    their own messages later find them done. The newest are taken, whose messages are furthest
+    back in the queue, so that two workers seldom wait on each other's rows.
+
+    A worker killed mid-batch commits nothing: every row stays pending and its own message (back
+    in the queue after the broker's visibility timeout) classifies it. A storage outage rolls the
+    batch back and the task retries.
+    """
+    model_version = work.model_version
+    assert model_version is not None
+    species_by_label = _species_by_label(work=work, model_version=model_version)
+    answered = Classification.objects.filter(sighting=OuterRef("pk"), model_version=model_version)
+    stored: list[str] = []
+    attached: set[str] = set()
+    committed = False
+    try:
+        with transaction.atomic():
+            # This sighting's row waits for a batch that holds it; the others are skipped if held.
+            first = Sighting.objects.select_for_update().filter(pk=sighting_id).values("project_id").first()
+            if first is None:
+                return
+            others = list(
+                Sighting.objects.select_for_update(skip_locked=True)
+                .filter(project_id=first["project_id"], status=Sighting.Status.PENDING)
+                .exclude(pk=sighting_id)
+                .exclude(Exists(answered))
+                .order_by("-created_at")
+                .values_list("pk", flat=True)[: settings.CLASSIFY_BATCH_SIZE - 1]
+            )
+            rows = _locked(Sighting.objects.filter(pk__in=[sighting_id, *others])).exclude(Exists(answered))
+            for sighting in rows:
+                try:
+                    with transaction.atomic():
+                        public_photo = _batch_row_answer(
+                            sighting=sighting, model_version=model_version, species_by_label=species_by_label
+                        )
+                except StorageUnavailable:
+                    raise
+                except Exception:
+                    if str(sighting.pk) == str(sighting_id):
+                        raise
+                    # Another sighting's trouble is left to its own message, which reports it.
+                    logger.exception("sighting %s left out of the batch of %s", sighting.pk, sighting_id)
+                    continue
+                if public_photo:
+                    stored.append(public_photo)
+                    if sighting.public_photo.name == public_photo:
+                        attached.add(public_photo)
+        committed = True
+    finally:
+        for name in stored:
+            if not committed or name not in attached:
+                storage_delete_quietly(name=name)
+
+
+def _batch_row_answer(
+    *, sighting: Sighting, model_version: ModelVersion, species_by_label: dict[str, Species | None]
+) -> str:
+    """One locked row of a batch: read, classify, store the public copy and write the answer (or
+    mark it failed). Answers the name of the public copy it stored, if any."""
+    try:
+        data = storage_read(name=sighting.photo.name)
+    except FileNotFoundError:
+        _mark_failed(sighting_id=sighting.pk, reason="The photo is missing from storage.")
+        return ""
+    started = time.perf_counter()
+    try:
+        result = classify_photo(
+            model_version=model_version,
+            data=data,
+            top_k=settings.CLASSIFIER_TOP_K,
+            max_pixels=settings.PHOTO_MAX_PIXELS,
+        )
+    except PhotoError as error:
+        _mark_failed(sighting_id=sighting.pk, reason=f"The photo cannot be read: {error}")
+        return ""
+    duration_ms = (time.perf_counter() - started) * 1000
+    public_photo = "" if sighting.public_photo else (public_photo_save(data=data) or "")
+    try:
+        _answer_write(
+            sighting=sighting,
+            model_version=model_version,
+            result=result,
+            duration_ms=duration_ms,
+            species_by_label=species_by_label,
+            public_photo=public_photo,
+        )
+    except Exception:
+        if public_photo:
+            storage_delete_quietly(name=public_photo)
+        raise
+    return public_photo
 
 
 def sighting_classify(
@@ -221,73 +333,20 @@ def _record(
 ) -> Classification | None:
     """Write the answer in one transaction: lock, classification, predictions, identification, row
     (with `public_photo`, a stored public copy, unless the row has one; then that copy is removed)."""
-    current = Identification.objects.filter(sighting=OuterRef("pk"), is_current=True)
     attached = False
     try:
         with transaction.atomic():
-            sighting = (
-                Sighting.objects.select_for_update()
-                .annotate(
-                    has_identifications=Exists(current),
-                    identified_by_a_person=Exists(current.filter(user__isnull=False)),
-                )
-                .filter(pk=sighting_id)
-                .first()
-            )
+            sighting = _locked(Sighting.objects.select_for_update()).filter(pk=sighting_id).first()
             if sighting is None:
                 return None
-            classification = Classification.objects.create(
+            classification, attached = _answer_write(
                 sighting=sighting,
                 model_version=model_version,
-                rejected=result.rejected,
-                uncertain=result.uncertain,
-                top_score=result.top_score,
+                result=result,
                 duration_ms=duration_ms,
+                species_by_label=species_by_label,
+                public_photo=public_photo,
             )
-            Prediction.objects.bulk_create(
-                Prediction(
-                    classification=classification,
-                    rank=rank,
-                    label=score.label,
-                    species=species_by_label.get(score.label),
-                    score=score.score,
-                )
-                for rank, score in enumerate(result.scores, start=1)
-            )
-            top_species = species_by_label.get(result.scores[0].label) if result.scores else None
-            # An uncertain answer names no species: the angler and the moderators choose.
-            if not result.rejected and not result.uncertain and top_species is not None:
-                identification_machine_add(
-                    sighting=sighting,
-                    species=top_species,
-                    model_version=model_version,
-                    has_identifications=sighting.has_identifications,
-                )
-            if result.embedding is not None and not result.rejected:
-                sighting_embedding_store(
-                    sighting=sighting, model_version=model_version, vector=result.embedding
-                )
-            status = Sighting.Status.REJECTED if result.rejected else Sighting.Status.CLASSIFIED
-            sighting.status = sighting_status_for(status=status, species_id=sighting.species_id)
-            sighting.failure_reason = ""
-            sighting.classified_at = timezone.now()
-            sighting.top_score = result.top_score
-            sighting.uncertain = result.uncertain and not sighting.identified_by_a_person
-            changed = [
-                "status",
-                "failure_reason",
-                "classified_at",
-                "top_score",
-                "uncertain",
-                "species",
-                "quality_grade",
-                "updated_at",
-            ]
-            if public_photo and not sighting.public_photo:
-                sighting.public_photo = public_photo
-                changed.append("public_photo")
-            sighting.save(update_fields=changed)
-        attached = "public_photo" in changed
     except IntegrityError:
         # A duplicate delivery won the race and recorded this version's answer first.
         existing = Classification.objects.filter(sighting_id=sighting_id, model_version=model_version).first()
@@ -298,6 +357,80 @@ def _record(
         if public_photo and not attached:
             storage_delete_quietly(name=public_photo)
     return classification
+
+
+def _locked(queryset: QuerySet[Sighting]) -> QuerySet[Sighting]:
+    """The rows as `_answer_write` reads them (the caller locks them)."""
+    current = Identification.objects.filter(sighting=OuterRef("pk"), is_current=True)
+    return queryset.annotate(
+        has_identifications=Exists(current),
+        identified_by_a_person=Exists(current.filter(user__isnull=False)),
+    )
+
+
+def _answer_write(
+    *,
+    sighting: Sighting,
+    model_version: ModelVersion,
+    result: ClassificationResult,
+    duration_ms: float,
+    species_by_label: dict[str, Species | None],
+    public_photo: str,
+) -> tuple[Classification, bool]:
+    """The answer's rows for a sighting locked by the caller's transaction: classification,
+    predictions, identification, embedding and the row itself. Answers whether `public_photo`
+    became the row's public copy."""
+    classification = Classification.objects.create(
+        sighting=sighting,
+        model_version=model_version,
+        rejected=result.rejected,
+        uncertain=result.uncertain,
+        top_score=result.top_score,
+        duration_ms=duration_ms,
+    )
+    Prediction.objects.bulk_create(
+        Prediction(
+            classification=classification,
+            rank=rank,
+            label=score.label,
+            species=species_by_label.get(score.label),
+            score=score.score,
+        )
+        for rank, score in enumerate(result.scores, start=1)
+    )
+    top_species = species_by_label.get(result.scores[0].label) if result.scores else None
+    # An uncertain answer names no species: the angler and the moderators choose.
+    if not result.rejected and not result.uncertain and top_species is not None:
+        identification_machine_add(
+            sighting=sighting,
+            species=top_species,
+            model_version=model_version,
+            has_identifications=sighting.has_identifications,  # type: ignore[attr-defined]
+        )
+    if result.embedding is not None and not result.rejected:
+        sighting_embedding_store(sighting=sighting, model_version=model_version, vector=result.embedding)
+    status = Sighting.Status.REJECTED if result.rejected else Sighting.Status.CLASSIFIED
+    sighting.status = sighting_status_for(status=status, species_id=sighting.species_id)
+    sighting.failure_reason = ""
+    sighting.classified_at = timezone.now()
+    sighting.top_score = result.top_score
+    sighting.uncertain = result.uncertain and not sighting.identified_by_a_person  # type: ignore[attr-defined]
+    changed = [
+        "status",
+        "failure_reason",
+        "classified_at",
+        "top_score",
+        "uncertain",
+        "species",
+        "quality_grade",
+        "updated_at",
+    ]
+    attached = bool(public_photo) and not sighting.public_photo
+    if attached:
+        sighting.public_photo = public_photo
+        changed.append("public_photo")
+    sighting.save(update_fields=changed)
+    return classification, attached
 
 
 def sighting_embedding_store(*, sighting: Sighting, model_version: ModelVersion, vector: np.ndarray) -> None:

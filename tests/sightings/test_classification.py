@@ -180,6 +180,7 @@ def test_public_photo_carries_no_exif(angler, color_model, eager_tasks, django_c
 def test_requeue_job_picks_up_old_pending_sightings(angler, color_model, eager_tasks, settings):
     from sightings.tasks import sightings_requeue_stuck
 
+    settings.CLASSIFY_BATCH_SIZE = 1  # a batch would classify the fresh one too: this is about the queue
     stuck = new_sighting(angler)
     fresh = new_sighting(angler)
     Sighting.objects.filter(pk=stuck.pk).update(

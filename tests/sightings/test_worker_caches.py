@@ -138,11 +138,13 @@ def test_the_answer_and_the_public_copy_are_written_in_one_transaction(angler, c
     assert sighting.public_photo and sighting.status == Sighting.Status.CLASSIFIED
 
 
-def test_a_copy_made_for_a_row_that_has_one_meanwhile_is_removed(angler, color_model, monkeypatch):
+def test_a_copy_made_for_a_row_that_has_one_meanwhile_is_removed(angler, color_model, monkeypatch, settings):
     from django.core.files.storage import default_storage
 
     from sightings.services import public_photos
 
+    # One sighting at a time: a batch holds its rows locked, so no other delivery can publish meanwhile.
+    settings.CLASSIFY_BATCH_SIZE = 1
     sighting = new_sighting(angler)
     saved = []
     real_save = public_photos.public_photo_save

@@ -1,0 +1,131 @@
+"""A worker on PostgreSQL classifies the pending sightings of a project in batches: one transaction,
+rows another worker holds skipped, a broken row left to its own message, nothing half-written.
+
+SQLite has no SKIP LOCKED: there every task classifies its own sighting (the embedded default runs
+tasks in-process anyway), so these run on the services run only."""
+
+import threading
+
+import pytest
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from projects.models import Project
+from sightings.errors import StorageUnavailable
+from sightings.models import Classification, Sighting
+from sightings.services import classification
+from sightings.services.classification import sighting_process
+from tests import factories
+
+from .test_worker_caches import new_sighting
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def batches(settings):
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("batches need SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL)")
+    settings.CLASSIFY_BATCH_SIZE = 4
+
+
+def statuses(sightings):
+    by_id = dict(Sighting.objects.filter(pk__in=[s.pk for s in sightings]).values_list("pk", "status"))
+    return [by_id[s.pk] for s in sightings]
+
+
+def test_one_task_classifies_its_sighting_and_the_newest_pending_ones_of_its_project(angler, color_model):
+    sightings = [new_sighting(angler) for _ in range(6)]
+    elsewhere = new_sighting(angler)
+    Sighting.objects.filter(pk=elsewhere.pk).update(
+        project=Project.objects.create(name="Elsewhere", slug="elsewhere")
+    )
+    with CaptureQueriesContext(connection) as queries:
+        sighting_process(sighting_id=sightings[0].pk)
+    commits = [query for query in queries.captured_queries if query["sql"] == "COMMIT"]
+    assert len(commits) <= 1
+    # Its own, then the three newest others; the two oldest others wait for their own messages.
+    assert statuses(sightings) == [
+        "classified",
+        "pending",
+        "pending",
+        "classified",
+        "classified",
+        "classified",
+    ]
+    assert statuses([elsewhere]) == ["pending"], "another project's model never classifies it"
+    assert Classification.objects.count() == 4
+    assert all(s.public_photo for s in Sighting.objects.filter(status="classified"))
+
+
+def test_a_message_for_a_sighting_a_batch_did_costs_one_query(angler, color_model):
+    first, other = new_sighting(angler), new_sighting(angler)
+    sighting_process(sighting_id=first.pk)
+    with CaptureQueriesContext(connection) as queries:
+        sighting_process(sighting_id=other.pk)
+    assert len(queries.captured_queries) == 1
+    assert Classification.objects.filter(sighting=other).count() == 1
+
+
+def test_a_sighting_that_breaks_is_left_to_its_own_message(angler, color_model, monkeypatch):
+    broken = new_sighting(angler, color=factories.BLUE)
+    first = new_sighting(angler)
+    broken_photo = default_storage.open(broken.photo.name).read()
+    real_classify = classification.classify_photo
+
+    def classify(*, model_version, data, **options):
+        if data == broken_photo:
+            raise RuntimeError("a bug this photo meets")
+        return real_classify(model_version=model_version, data=data, **options)
+
+    monkeypatch.setattr(classification, "classify_photo", classify)
+    sighting_process(sighting_id=first.pk)
+    assert statuses([first, broken]) == ["classified", "pending"]
+    with pytest.raises(RuntimeError, match="a bug this photo meets"):
+        sighting_process(sighting_id=broken.pk)
+
+
+def test_a_storage_outage_rolls_the_batch_back_and_leaves_no_public_copy(angler, color_model, monkeypatch):
+    sightings = [new_sighting(angler) for _ in range(3)]
+    stored = []
+    real_save, real_read = classification.public_photo_save, classification.storage_read
+    monkeypatch.setattr(
+        classification, "public_photo_save", lambda *, data: stored.append(real_save(data=data)) or stored[-1]
+    )
+
+    def read(*, name):
+        if len(stored) == 2:
+            raise StorageUnavailable("the photo store is down")
+        return real_read(name=name)
+
+    monkeypatch.setattr(classification, "storage_read", read)
+    with pytest.raises(StorageUnavailable):
+        sighting_process(sighting_id=sightings[0].pk)
+    assert statuses(sightings) == ["pending"] * 3 and not Classification.objects.exists()
+    assert len(stored) == 2 and not any(default_storage.exists(name) for name in stored)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_another_worker_holds_is_skipped(angler, color_model):
+    first, held = new_sighting(angler), new_sighting(angler)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        with transaction.atomic():
+            Sighting.objects.select_for_update().filter(pk=held.pk).first()
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        sighting_process(sighting_id=first.pk)
+        assert statuses([first, held]) == ["classified", "pending"]
+    finally:
+        release.set()
+        holder.join()
+    sighting_process(sighting_id=held.pk)
+    assert statuses([first, held]) == ["classified", "classified"]

@@ -32,7 +32,7 @@ from ..errors import StorageUnavailable
 from ..individuals.vectors import embedding_bytes
 from ..models import Classification, Identification, Prediction, Sighting, SightingEmbedding
 from ..storage import storage_delete_quietly, storage_read
-from .identifications import identification_machine_add, sighting_status_for
+from .identifications import identification_machine_add, identification_machine_first, sighting_status_for
 from .public_photos import public_photo_save, public_photo_store
 
 logger = logging.getLogger(__name__)
@@ -90,22 +90,31 @@ def sighting_process(*, sighting_id: UUID | str) -> None:
     _classify(sighting_id=sighting_id, work=work, data=data, publish=not work.public_photo)
 
 
+@dataclass
+class _Answer:
+    sighting: Sighting
+    result: ClassificationResult
+    duration_ms: float
+    public_photo: str  # a public copy stored for the row ("" when it has one already)
+
+
 def _process_batch(*, sighting_id: UUID | str, work: _Work) -> None:
     """Classify and publish this sighting and, in the same transaction, up to CLASSIFY_BATCH_SIZE - 1
-    other pending ones of its project that no other worker holds: one commit for all of them, and
-    their own messages later find them done. The newest are taken, whose messages are furthest
-    back in the queue, so that two workers seldom wait on each other's rows.
+    other pending ones of its project that no other worker holds: the answers are written together
+    (a statement per table, one commit), and their own messages later find them done. The newest
+    are taken, whose messages are furthest back in the queue, so that two workers seldom wait on
+    each other's rows.
 
     A worker killed mid-batch commits nothing: every row stays pending and its own message (back
     in the queue after the broker's visibility timeout) classifies it. A storage outage rolls the
-    batch back and the task retries.
+    batch back, with its public copies, and the task retries. Another row that breaks otherwise is
+    left out, for its own message to report.
     """
     model_version = work.model_version
     assert model_version is not None
     species_by_label = _species_by_label(work=work, model_version=model_version)
     answered = Classification.objects.filter(sighting=OuterRef("pk"), model_version=model_version)
-    stored: list[str] = []
-    attached: set[str] = set()
+    answers: list[_Answer] = []
     committed = False
     try:
         with transaction.atomic():
@@ -124,10 +133,7 @@ def _process_batch(*, sighting_id: UUID | str, work: _Work) -> None:
             rows = _locked(Sighting.objects.filter(pk__in=[sighting_id, *others])).exclude(Exists(answered))
             for sighting in rows:
                 try:
-                    with transaction.atomic():
-                        public_photo = _batch_row_answer(
-                            sighting=sighting, model_version=model_version, species_by_label=species_by_label
-                        )
+                    answer = _batch_row_answer(sighting=sighting, model_version=model_version)
                 except StorageUnavailable:
                     raise
                 except Exception:
@@ -136,27 +142,26 @@ def _process_batch(*, sighting_id: UUID | str, work: _Work) -> None:
                     # Another sighting's trouble is left to its own message, which reports it.
                     logger.exception("sighting %s left out of the batch of %s", sighting.pk, sighting_id)
                     continue
-                if public_photo:
-                    stored.append(public_photo)
-                    if sighting.public_photo.name == public_photo:
-                        attached.add(public_photo)
+                if answer is not None:
+                    answers.append(answer)
+            _answers_write(answers=answers, model_version=model_version, species_by_label=species_by_label)
         committed = True
     finally:
-        for name in stored:
-            if not committed or name not in attached:
-                storage_delete_quietly(name=name)
+        for answer in answers:
+            if answer.public_photo and not (
+                committed and answer.sighting.public_photo.name == answer.public_photo
+            ):
+                storage_delete_quietly(name=answer.public_photo)
 
 
-def _batch_row_answer(
-    *, sighting: Sighting, model_version: ModelVersion, species_by_label: dict[str, Species | None]
-) -> str:
-    """One locked row of a batch: read, classify, store the public copy and write the answer (or
-    mark it failed). Answers the name of the public copy it stored, if any."""
+def _batch_row_answer(*, sighting: Sighting, model_version: ModelVersion) -> _Answer | None:
+    """One locked row of a batch: read and classify its photo, store its public copy. None when the
+    photo is missing or unreadable (the row is then marked failed)."""
     try:
         data = storage_read(name=sighting.photo.name)
     except FileNotFoundError:
         _mark_failed(sighting_id=sighting.pk, reason="The photo is missing from storage.")
-        return ""
+        return None
     started = time.perf_counter()
     try:
         result = classify_photo(
@@ -167,23 +172,88 @@ def _batch_row_answer(
         )
     except PhotoError as error:
         _mark_failed(sighting_id=sighting.pk, reason=f"The photo cannot be read: {error}")
-        return ""
+        return None
     duration_ms = (time.perf_counter() - started) * 1000
     public_photo = "" if sighting.public_photo else (public_photo_save(data=data) or "")
-    try:
-        _answer_write(
-            sighting=sighting,
+    return _Answer(sighting=sighting, result=result, duration_ms=duration_ms, public_photo=public_photo)
+
+
+def _answers_write(
+    *, answers: list[_Answer], model_version: ModelVersion, species_by_label: dict[str, Species | None]
+) -> list[Classification]:
+    """Answers on rows the caller locked, a statement per table: classifications, predictions, the
+    machine's identifications, embeddings and the rows themselves (with a new public copy's name
+    where the row has none)."""
+    if not answers:
+        return []
+    classifications = Classification.objects.bulk_create(
+        Classification(
+            sighting=answer.sighting,
             model_version=model_version,
-            result=result,
-            duration_ms=duration_ms,
-            species_by_label=species_by_label,
-            public_photo=public_photo,
+            rejected=answer.result.rejected,
+            uncertain=answer.result.uncertain,
+            top_score=answer.result.top_score,
+            duration_ms=answer.duration_ms,
         )
-    except Exception:
-        if public_photo:
-            storage_delete_quietly(name=public_photo)
-        raise
-    return public_photo
+        for answer in answers
+    )
+    Prediction.objects.bulk_create(
+        Prediction(
+            classification=classification,
+            rank=rank,
+            label=score.label,
+            species=species_by_label.get(score.label),
+            score=score.score,
+        )
+        for classification, answer in zip(classifications, answers, strict=True)
+        for rank, score in enumerate(answer.result.scores, start=1)
+    )
+    firsts, embeddings, now = [], [], timezone.now()
+    for answer in answers:
+        sighting, result = answer.sighting, answer.result
+        top_species = species_by_label.get(result.scores[0].label) if result.scores else None
+        if not result.rejected and not result.uncertain and top_species is not None:
+            if sighting.has_identifications:  # type: ignore[attr-defined]
+                identification_machine_add(
+                    sighting=sighting,
+                    species=top_species,
+                    model_version=model_version,
+                    has_identifications=True,
+                )
+            else:
+                firsts.append(
+                    identification_machine_first(
+                        sighting=sighting, species=top_species, model_version=model_version
+                    )
+                )
+        if result.embedding is not None and not result.rejected:
+            embeddings.append((sighting, result.embedding))
+        status = Sighting.Status.REJECTED if result.rejected else Sighting.Status.CLASSIFIED
+        sighting.status = sighting_status_for(status=status, species_id=sighting.species_id)
+        sighting.failure_reason = ""
+        sighting.classified_at = sighting.updated_at = now
+        sighting.top_score = result.top_score
+        sighting.uncertain = result.uncertain and not sighting.identified_by_a_person  # type: ignore[attr-defined]
+        if answer.public_photo and not sighting.public_photo:
+            sighting.public_photo = answer.public_photo
+    Identification.objects.bulk_create(firsts)
+    if embeddings:
+        sightings_embeddings_store(entries=embeddings, model_version=model_version)
+    Sighting.objects.bulk_update(
+        [answer.sighting for answer in answers],
+        [
+            "status",
+            "failure_reason",
+            "classified_at",
+            "top_score",
+            "uncertain",
+            "species",
+            "quality_grade",
+            "updated_at",
+            "public_photo",
+        ],
+    )
+    return classifications
 
 
 def sighting_classify(
@@ -333,20 +403,18 @@ def _record(
 ) -> Classification | None:
     """Write the answer in one transaction: lock, classification, predictions, identification, row
     (with `public_photo`, a stored public copy, unless the row has one; then that copy is removed)."""
-    attached = False
+    answer: _Answer | None = None
+    committed = False
     try:
         with transaction.atomic():
             sighting = _locked(Sighting.objects.select_for_update()).filter(pk=sighting_id).first()
             if sighting is None:
                 return None
-            classification, attached = _answer_write(
-                sighting=sighting,
-                model_version=model_version,
-                result=result,
-                duration_ms=duration_ms,
-                species_by_label=species_by_label,
-                public_photo=public_photo,
+            answer = _Answer(sighting, result, duration_ms, public_photo)
+            [classification] = _answers_write(
+                answers=[answer], model_version=model_version, species_by_label=species_by_label
             )
+        committed = True
     except IntegrityError:
         # A duplicate delivery won the race and recorded this version's answer first.
         existing = Classification.objects.filter(sighting_id=sighting_id, model_version=model_version).first()
@@ -354,13 +422,14 @@ def _record(
             raise
         return existing
     finally:
-        if public_photo and not attached:
+        kept = committed and answer is not None and answer.sighting.public_photo.name == public_photo
+        if public_photo and not kept:
             storage_delete_quietly(name=public_photo)
     return classification
 
 
 def _locked(queryset: QuerySet[Sighting]) -> QuerySet[Sighting]:
-    """The rows as `_answer_write` reads them (the caller locks them)."""
+    """The rows as `_answers_write` reads them (the caller locks them)."""
     current = Identification.objects.filter(sighting=OuterRef("pk"), is_current=True)
     return queryset.annotate(
         has_identifications=Exists(current),
@@ -368,73 +437,16 @@ def _locked(queryset: QuerySet[Sighting]) -> QuerySet[Sighting]:
     )
 
 
-def _answer_write(
-    *,
-    sighting: Sighting,
-    model_version: ModelVersion,
-    result: ClassificationResult,
-    duration_ms: float,
-    species_by_label: dict[str, Species | None],
-    public_photo: str,
-) -> tuple[Classification, bool]:
-    """The answer's rows for a sighting locked by the caller's transaction: classification,
-    predictions, identification, embedding and the row itself. Answers whether `public_photo`
-    became the row's public copy."""
-    classification = Classification.objects.create(
-        sighting=sighting,
-        model_version=model_version,
-        rejected=result.rejected,
-        uncertain=result.uncertain,
-        top_score=result.top_score,
-        duration_ms=duration_ms,
-    )
-    Prediction.objects.bulk_create(
-        Prediction(
-            classification=classification,
-            rank=rank,
-            label=score.label,
-            species=species_by_label.get(score.label),
-            score=score.score,
-        )
-        for rank, score in enumerate(result.scores, start=1)
-    )
-    top_species = species_by_label.get(result.scores[0].label) if result.scores else None
-    # An uncertain answer names no species: the angler and the moderators choose.
-    if not result.rejected and not result.uncertain and top_species is not None:
-        identification_machine_add(
-            sighting=sighting,
-            species=top_species,
-            model_version=model_version,
-            has_identifications=sighting.has_identifications,  # type: ignore[attr-defined]
-        )
-    if result.embedding is not None and not result.rejected:
-        sighting_embedding_store(sighting=sighting, model_version=model_version, vector=result.embedding)
-    status = Sighting.Status.REJECTED if result.rejected else Sighting.Status.CLASSIFIED
-    sighting.status = sighting_status_for(status=status, species_id=sighting.species_id)
-    sighting.failure_reason = ""
-    sighting.classified_at = timezone.now()
-    sighting.top_score = result.top_score
-    sighting.uncertain = result.uncertain and not sighting.identified_by_a_person  # type: ignore[attr-defined]
-    changed = [
-        "status",
-        "failure_reason",
-        "classified_at",
-        "top_score",
-        "uncertain",
-        "species",
-        "quality_grade",
-        "updated_at",
-    ]
-    attached = bool(public_photo) and not sighting.public_photo
-    if attached:
-        sighting.public_photo = public_photo
-        changed.append("public_photo")
-    sighting.save(update_fields=changed)
-    return classification, attached
-
-
 def sighting_embedding_store(*, sighting: Sighting, model_version: ModelVersion, vector: np.ndarray) -> None:
     """The photo's embedding, replacing one an earlier version made: one statement."""
+    sightings_embeddings_store(entries=[(sighting, vector)], model_version=model_version)
+
+
+def sightings_embeddings_store(
+    *, entries: list[tuple[Sighting, np.ndarray]], model_version: ModelVersion
+) -> None:
+    """Photos' embeddings, each replacing one an earlier version made: one statement."""
+    now = timezone.now()
     SightingEmbedding.objects.bulk_create(
         [
             SightingEmbedding(
@@ -442,8 +454,9 @@ def sighting_embedding_store(*, sighting: Sighting, model_version: ModelVersion,
                 extractor=model_version.embedding_extractor,
                 dimensions=len(vector),
                 vector=embedding_bytes(vector),
-                created_at=timezone.now(),
+                created_at=now,
             )
+            for sighting, vector in entries
         ],
         update_conflicts=True,
         unique_fields=["sighting"],

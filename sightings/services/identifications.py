@@ -155,7 +155,19 @@ def identification_machine_add(
             comment="",
         )
         return identification
-    identification = Identification.objects.create(
+    identification = identification_machine_first(
+        sighting=sighting, species=species, model_version=model_version
+    )
+    identification.save()
+    return identification
+
+
+def identification_machine_first(
+    *, sighting: Sighting, species: Species, model_version: ModelVersion
+) -> Identification:
+    """The classifier's identification of a sighting that has none yet, unsaved (for a bulk_create),
+    with the sighting's species and quality grade set on the instance as it decides them."""
+    identification = Identification(
         sighting=sighting,
         species=species,
         previous_species_id=sighting.species_id,

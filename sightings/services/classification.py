@@ -38,6 +38,18 @@ from .public_photos import public_photo_save, public_photo_store
 logger = logging.getLogger(__name__)
 
 CACHE_ENTRIES = 8
+# The columns of a sighting an answer sets.
+ANSWER_FIELDS = [
+    "status",
+    "failure_reason",
+    "classified_at",
+    "top_score",
+    "uncertain",
+    "species",
+    "quality_grade",
+    "updated_at",
+    "public_photo",
+]
 
 
 @dataclass(frozen=True)
@@ -239,20 +251,12 @@ def _answers_write(
     Identification.objects.bulk_create(firsts)
     if embeddings:
         sightings_embeddings_store(entries=embeddings, model_version=model_version)
-    Sighting.objects.bulk_update(
-        [answer.sighting for answer in answers],
-        [
-            "status",
-            "failure_reason",
-            "classified_at",
-            "top_score",
-            "uncertain",
-            "species",
-            "quality_grade",
-            "updated_at",
-            "public_photo",
-        ],
-    )
+    rows = [answer.sighting for answer in answers]
+    if len(rows) == 1:  # bulk_update's CASE expressions cost more than they save for one row
+        [row] = rows
+        Sighting.objects.filter(pk=row.pk).update(**{field: getattr(row, field) for field in ANSWER_FIELDS})
+    else:
+        Sighting.objects.bulk_update(rows, ANSWER_FIELDS)
     return classifications
 
 

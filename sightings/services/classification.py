@@ -174,20 +174,11 @@ def _batch_row_answer(*, sighting: Sighting, model_version: ModelVersion) -> _An
     except FileNotFoundError:
         _mark_failed(sighting_id=sighting.pk, reason="The photo is missing from storage.")
         return None
-    started = time.perf_counter()
-    try:
-        result = classify_photo(
-            model_version=model_version,
-            data=data,
-            top_k=settings.CLASSIFIER_TOP_K,
-            max_pixels=settings.PHOTO_MAX_PIXELS,
-        )
-    except PhotoError as error:
-        _mark_failed(sighting_id=sighting.pk, reason=f"The photo cannot be read: {error}")
+    classified = _classify_timed(sighting_id=sighting.pk, model_version=model_version, data=data)
+    if classified is None:
         return None
-    duration_ms = (time.perf_counter() - started) * 1000
     public_photo = "" if sighting.public_photo else (public_photo_save(data=data) or "")
-    return _Answer(sighting=sighting, result=result, duration_ms=duration_ms, public_photo=public_photo)
+    return _Answer(sighting, *classified, public_photo=public_photo)
 
 
 def _answers_write(
@@ -372,6 +363,26 @@ def _classify(
     sighting is marked failed and nothing is published)."""
     model_version = work.model_version
     assert model_version is not None
+    classified = _classify_timed(sighting_id=sighting_id, model_version=model_version, data=data)
+    if classified is None:
+        return None
+    result, duration_ms = classified
+    species_by_label = _species_by_label(work=work, model_version=model_version)
+    return _record(
+        sighting_id=sighting_id,
+        model_version=model_version,
+        result=result,
+        duration_ms=duration_ms,
+        species_by_label=species_by_label,
+        public_photo=(public_photo_save(data=data) or "") if publish else "",
+    )
+
+
+def _classify_timed(
+    *, sighting_id: UUID | str, model_version: ModelVersion, data: bytes
+) -> tuple[ClassificationResult, float] | None:
+    """The model's answer for the photo and the milliseconds it took; None when the photo cannot
+    be read (the sighting is then marked failed with the reason)."""
     started = time.perf_counter()
     try:
         result = classify_photo(
@@ -383,16 +394,7 @@ def _classify(
     except PhotoError as error:
         _mark_failed(sighting_id=sighting_id, reason=f"The photo cannot be read: {error}")
         return None
-    duration_ms = (time.perf_counter() - started) * 1000
-    species_by_label = _species_by_label(work=work, model_version=model_version)
-    return _record(
-        sighting_id=sighting_id,
-        model_version=model_version,
-        result=result,
-        duration_ms=duration_ms,
-        species_by_label=species_by_label,
-        public_photo=(public_photo_save(data=data) or "") if publish else "",
-    )
+    return result, (time.perf_counter() - started) * 1000
 
 
 def _record(

@@ -63,8 +63,9 @@ class _Work:
 
 def sighting_process(*, sighting_id: UUID | str) -> None:
     """What a new sighting needs from the worker: its answer from the active version and its public
-    photo, from one read of the row, one read of the photo and one transaction. Idempotent: done
-    parts are skipped.
+    photo, from one read of the row, one read of the photo and one transaction (on PostgreSQL one
+    transaction for a batch of pending sightings, `_process_batch`). Idempotent: done parts are
+    skipped.
 
     Raises StorageUnavailable on a storage outage so that the task retries.
     """

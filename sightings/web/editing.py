@@ -41,7 +41,9 @@ class SightingEditForm(forms.ModelForm):
         return data
 
     def save(self, commit=True):
-        self.instance.length_cm = self.cleaned_data["length_cm"]
+        # Untouched, the length keeps its centimetres: shown in inches and read back it could move.
+        if {"length", "length_unit"} & set(self.changed_data):
+            self.instance.length_cm = self.cleaned_data["length_cm"]
         return super().save(commit=commit)
 
 

@@ -77,3 +77,25 @@ def test_the_unit_of_a_place_is_that_of_most_of_its_regulations_whatever_the_spe
     assert answer["rules"] == [] and place_length_unit(answer) == IN
     assert length_in_unit(Decimal("35.56"), IN) == Decimal("14.0")
     assert length_shown(30, CM) == "30 cm"
+
+
+def test_saving_the_edit_form_untouched_keeps_the_centimetres(
+    angler, color_model, eager_tasks, bass_rules_in_inches, make_sighting
+):
+    """100 cm shows as 39.4 in, which would read back as 100.1 cm."""
+    sighting = make_sighting(angler, length_cm=Decimal("100.0"))
+    client = client_for(angler)
+    assert 'value="39.4"' in client.get(f"/sightings/{sighting.pk}/edit/").content.decode()
+    response = client.post(
+        f"/sightings/{sighting.pk}/edit/",
+        {
+            "length": "39.4",
+            "length_unit": "in",
+            "notes": "kept",
+            "geoprivacy": "obscured",
+            "license": "cc-by-nc",
+        },
+    )
+    assert response.status_code == 302
+    sighting.refresh_from_db()
+    assert (sighting.length_cm, sighting.notes) == (Decimal("100.0"), "kept")

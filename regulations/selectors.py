@@ -1,12 +1,12 @@
 """Reads: which places hold a point, which rules apply there to a species on a date."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Literal, cast, overload
 
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db import connections, router
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
@@ -141,17 +141,23 @@ class SpeciesKnownHere:
     species_ids: frozenset[int]
 
 
-def species_known_at(*, point: Point, also_named: Iterable[int] = ()) -> SpeciesKnownHere | None:
+def species_known_at(
+    *, point: Point, recorded_within: Callable[[GEOSGeometry], Iterable[int]] | None = None
+) -> SpeciesKnownHere | None:
     """Which species entries are known where the point is: those the rules of its regions name
-    (plus `also_named`, e.g. verified records there), with the genera and families holding them
-    and the members of a named genus or family. None where no region holds the point."""
+    (plus those `recorded_within` the smallest region answers, e.g. verified records there), with
+    the genera and families holding them and the members of a named genus or family. None where no
+    region holds the point."""
     regions = list(regions_containing(point=point).values_list("pk", "name"))
     if not regions:
         return None
     named_ids = set(
         Regulation.objects.filter(region__in=[pk for pk, _ in regions]).values_list("species__pk", flat=True)
     )
-    named = Species.objects.filter(pk__in={pk for pk in named_ids | set(also_named) if pk is not None})
+    if recorded_within is not None:
+        smallest = Region.objects.only("geometry").get(pk=regions[0][0])
+        named_ids.update(recorded_within(smallest.geometry))
+    named = Species.objects.filter(pk__in={pk for pk in named_ids if pk is not None})
     known = Q(pk__in=named.values("pk"))
     for rank, name, family in named.values_list("rank", "scientific_name", "family"):
         if rank == Species.Rank.SPECIES:

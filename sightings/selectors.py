@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from regulations.models import Region, Species
-from regulations.selectors import regions_containing, species_known_at
+from regulations.selectors import species_known_at
 
 from .models import Classification, Sighting
 from .roles import EVERY_PROJECT, admin_sighting_projects, moderated_projects
@@ -139,11 +139,9 @@ def species_known_near(*, place: "Place") -> "SpeciesKnownHere | None":
     those verified in the smallest of them. None for a place not shown, or outside every region."""
     if place.point is None:
         return None
-    smallest = regions_containing(point=place.point).only("geometry").first()
-    if smallest is None:
-        return None
-    verified = species_verified_within(area=smallest.geometry)
-    return species_known_at(point=place.point, also_named=verified)
+    return species_known_at(
+        point=place.point, recorded_within=lambda area: species_verified_within(area=area)
+    )
 
 
 def map_points(*, viewer: "User | AnonymousUser", limit: int = MAP_POINTS_LIMIT) -> list[dict]:

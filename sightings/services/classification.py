@@ -110,6 +110,11 @@ class _Answer:
     duration_ms: float
     public_photo: str  # a public copy stored for the row ("" when it has one already)
 
+    @property
+    def published(self) -> bool:
+        """The stored public copy became the row's (once the transaction commits)."""
+        return bool(self.public_photo) and self.sighting.public_photo.name == self.public_photo
+
 
 def _process_batch(*, sighting_id: UUID | str, work: _Work) -> None:
     """Classify and publish this sighting and, in the same transaction, up to CLASSIFY_BATCH_SIZE - 1
@@ -161,9 +166,7 @@ def _process_batch(*, sighting_id: UUID | str, work: _Work) -> None:
         committed = True
     finally:
         for answer in answers:
-            if answer.public_photo and not (
-                committed and answer.sighting.public_photo.name == answer.public_photo
-            ):
+            if answer.public_photo and not (committed and answer.published):
                 storage_delete_quietly(name=answer.public_photo)
 
 
@@ -216,6 +219,7 @@ def _answers_write(
     for answer in answers:
         sighting, result = answer.sighting, answer.result
         top_species = species_by_label.get(result.scores[0].label) if result.scores else None
+        # An uncertain answer names no species: the angler and the moderators choose.
         if not result.rejected and not result.uncertain and top_species is not None:
             if sighting.has_identifications:  # type: ignore[attr-defined]
                 identification_machine_add(
@@ -428,8 +432,7 @@ def _record(
             raise
         return existing
     finally:
-        kept = committed and answer is not None and answer.sighting.public_photo.name == public_photo
-        if public_photo and not kept:
+        if public_photo and not (committed and answer is not None and answer.published):
             storage_delete_quietly(name=public_photo)
     return classification
 

@@ -26,6 +26,7 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu_accounting import cpu_report, cpu_snapshot  # noqa: E402
 from tests.stack import Stack, free_port, wait_for_port  # noqa: E402
 
 
@@ -132,8 +133,10 @@ def settle(ids, *, timeout):
 
     started = time.monotonic()
     left = Sighting.objects.filter(pk__in=ids, status=Sighting.Status.PENDING).count()
+    # The run's database holds only the run's sightings: a poll need not name the 5,000 ids (that
+    # query cost PostgreSQL and this process more than a core-second a minute).
     while time.monotonic() - started < timeout:
-        if not Sighting.objects.filter(pk__in=ids, status=Sighting.Status.PENDING).exists():
+        if not Sighting.objects.filter(status=Sighting.Status.PENDING).exists():
             break
         time.sleep(1)
     rows = Sighting.objects.filter(pk__in=ids)
@@ -149,6 +152,26 @@ def settle(ids, *, timeout):
     )
     silent_failures = rows.filter(status=Sighting.Status.FAILED, failure_reason="").count()
     return Settled(outcome, missing, duplicates, multi, silent_failures, time.monotonic() - started, left)
+
+
+def analyze_every(seconds, stop):
+    """ANALYZE the run's tables every `seconds` until `stop` is set: this machine's PostgreSQL runs
+    with autovacuum off, and without statistics its planner took plans that read every earlier
+    classification for each new one. A stock server analyses a table within a minute of a tenth of
+    it changing; this does it a little more often, at a cost the CPU report counts."""
+    import psycopg
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    with psycopg.connect(
+        host=database["HOST"],
+        port=database["PORT"] or 5432,
+        user=database["USER"],
+        dbname=database["NAME"],
+        autocommit=True,
+    ) as connection:
+        while not stop.wait(seconds):
+            connection.execute("ANALYZE")
 
 
 def start_s3_server():
@@ -179,6 +202,12 @@ def main():
         action="store_true",
         help="stop the worker while the API is driven and start it after the last request: the API's"
         " own rate on the machine (as with workers on other hosts), then the worker's from a full queue",
+    )
+    parser.add_argument(
+        "--analyze-every",
+        type=float,
+        default=10,
+        help="seconds between ANALYZEs of the run's database (0: never; see analyze_every)",
     )
     parser.add_argument(
         "--proxied",
@@ -255,14 +284,18 @@ def main():
         },
         proxied=args.proxied,
     )
+    analyzing = threading.Event()
     try:
         stack.start(beat=True)
+        if args.analyze_every > 0:
+            threading.Thread(target=analyze_every, args=(args.analyze_every, analyzing), daemon=True).start()
         paused = " (stopped while the API is driven)" if args.worker_after_api else ""
         print(
             f"stack: gunicorn {args.web_processes} processes x {args.web_threads} threads,"
             f" {args.worker_processes} Celery worker process(es)"
             f"{paused}, Redis, PostGIS, moto S3; "
-            f"{args.clients} clients; photo {len(photo) // 1024} KB; cores {os.cpu_count()}"
+            f"{args.clients} clients; photo {len(photo) // 1024} KB; cores {os.cpu_count()};"
+            f" ANALYZE every {args.analyze_every:g} s"
         )
         e2e = light_load_latency(url=f"{stack.base_url}/api/v1/sightings/", token=token, photo=photo)
         print(
@@ -271,6 +304,7 @@ def main():
         )
         baseline = args.baseline or min(args.submissions, 1000)
         drive(url=f"{stack.base_url}/bench/store-only/", token=None, count=30, clients=10, photo=photo)
+        cpu_before = cpu_snapshot()
         latencies, statuses, _, seconds = drive(
             url=f"{stack.base_url}/bench/store-only/",
             token=None,
@@ -279,8 +313,10 @@ def main():
             photo=photo,
         )
         report("store-only view", latencies, statuses, seconds)
+        print(cpu_report(before=cpu_before, after=cpu_snapshot(), seconds=seconds, requests=len(latencies)))
         if args.worker_after_api:
             stack.worker.stop()
+        cpu_before = cpu_snapshot()
         latencies, statuses, ids, seconds = drive(
             url=f"{stack.base_url}/api/v1/sightings/",
             token=token,
@@ -289,8 +325,10 @@ def main():
             photo=photo,
         )
         server_errors = report("submission API", latencies, statuses, seconds)
+        print(cpu_report(before=cpu_before, after=cpu_snapshot(), seconds=seconds, requests=len(latencies)))
         if args.worker_after_api:
             stack.start_worker()
+        cpu_before = cpu_snapshot()
         settled = settle(ids, timeout=args.settle_timeout)
         waited, left = settled.seconds, settled.pending_at_start
         print(
@@ -300,10 +338,20 @@ def main():
             f"missing {settled.missing}, duplicate ids {settled.duplicates}, sightings classified twice "
             f"{settled.classified_twice}, failed without a reason {settled.silent_failures}"
         )
+        print("draining the queue (per request: per sighting left at the last request):")
+        print(
+            cpu_report(
+                before=cpu_before,
+                after=cpu_snapshot(),
+                seconds=waited,
+                requests=settled.pending_at_start,
+            )
+        )
         healthy = server_errors == 0 and settled.sound
         print("RESULT:", "OK" if healthy else "PROBLEMS")
         return 0 if healthy else 1
     finally:
+        analyzing.set()
         stack.stop()
         s3.terminate()
 

@@ -63,8 +63,26 @@ def classify_images(
     if not images:
         return []
     started = time.perf_counter()
+    tensor = model_session_get(model_version=model_version).preprocessing.to_tensor(images)
+    return classify_tensor(model_version=model_version, tensor=tensor, top_k=top_k, started=started)
+
+
+def photo_tensor(*, model_version: "ModelVersion", data: bytes, max_pixels: int) -> np.ndarray:
+    """Photo bytes decoded (raising imaging.PhotoError) and preprocessed for the version's model: a
+    batch of one, to stack with others for `classify_tensor`."""
+    preprocessing = model_session_get(model_version=model_version).preprocessing
+    image = load_rgb(data, max_pixels=max_pixels, draft_size=preprocessing.draft_size)
+    return preprocessing.to_tensor([image])
+
+
+def classify_tensor(
+    *, model_version: "ModelVersion", tensor: np.ndarray, top_k: int, started: float | None = None
+) -> list[ClassificationResult]:
+    """Classify preprocessed photos (a row each) in one model run; `duration_ms` is each photo's
+    share of the time since `started` (default: now)."""
+    started = time.perf_counter() if started is None else started
     loaded = model_session_get(model_version=model_version)
-    outputs, embeddings = loaded.run_with_embeddings(loaded.preprocessing.to_tensor(images))
+    outputs, embeddings = loaded.run_with_embeddings(tensor)
     if loaded.preprocessing.output == "logits":
         outputs = _softmax(outputs)
     names, groups = _label_groups(tuple(model_version.labels))
@@ -75,7 +93,7 @@ def classify_images(
         )
     per_label = outputs @ groups
     unit = None if embeddings is None else embeddings_normalize(embeddings)
-    duration_ms = (time.perf_counter() - started) * 1000 / len(images)
+    duration_ms = (time.perf_counter() - started) * 1000 / len(tensor)
     return [
         _result(
             row,

@@ -338,6 +338,9 @@ CLASSIFIER_INTRA_OP_THREADS = env.int("CLASSIFIER_INTRA_OP_THREADS", default=0)
 CLASSIFIER_TOP_K = env.int("CLASSIFIER_TOP_K", default=5)
 # A worker on PostgreSQL classifies up to this many pending sightings per transaction (1: one each).
 CLASSIFY_BATCH_SIZE = env.int("CLASSIFY_BATCH_SIZE", default=16)
+# Threads per worker process that read, decode and publish a batch's photos while it waits on
+# storage or the model (they never touch the database).
+CLASSIFY_BATCH_THREADS = env.int("CLASSIFY_BATCH_THREADS", default=4)
 # An answer is "uncertain: A or B" (and goes to the moderators first) when its calibrated top score
 # is below this, or the second score is within the margin of it. On the team data's out-of-fold
 # scores 0.5 / 0.3 flag 5 % of the photos, right 59 % of the time, against 95.5 % for the rest.

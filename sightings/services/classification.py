@@ -10,7 +10,9 @@ without any message.
 
 import copy
 import logging
+import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -23,14 +25,21 @@ from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from classifier.imaging import PhotoError
-from classifier.inference import ClassificationResult, classify_photo
+from classifier.inference import ClassificationResult, classify_photo, classify_tensor, photo_tensor
 from classifier.models import ModelVersion
 from regulations.models import Species
 from regulations.selectors import species_by_labels, species_changes
 
 from ..errors import StorageUnavailable
 from ..individuals.vectors import embedding_bytes
-from ..models import Classification, Identification, Prediction, Sighting, SightingEmbedding
+from ..models import (
+    PENDING_ORDER,
+    Classification,
+    Identification,
+    Prediction,
+    Sighting,
+    SightingEmbedding,
+)
 from ..storage import storage_delete_quietly, storage_read
 from .identifications import identification_machine_add, identification_machine_first, sighting_status_for
 from .public_photos import public_photo_save, public_photo_store
@@ -38,6 +47,7 @@ from .public_photos import public_photo_save, public_photo_store
 logger = logging.getLogger(__name__)
 
 CACHE_ENTRIES = 8
+PHOTO_MISSING = "The photo is missing from storage."
 # The columns of a sighting an answer sets.
 ANSWER_FIELDS = [
     "status",
@@ -95,7 +105,7 @@ def sighting_process(*, sighting_id: UUID | str) -> None:
         data = storage_read(name=work.photo)
     except FileNotFoundError:
         if to_classify:
-            _mark_failed(sighting_id=sighting_id, reason="The photo is missing from storage.")
+            _mark_failed(sighting_id=sighting_id, reason=PHOTO_MISSING)
         return
     if not to_classify:
         public_photo_store(sighting_id=sighting_id, data=data)
@@ -121,7 +131,8 @@ def _process_batch(*, sighting_id: UUID | str, work: _Work) -> None:
     other pending ones of its project that no other worker holds: the answers are written together
     (a statement per table, one commit), and their own messages later find them done. The newest
     are taken, whose messages are furthest back in the queue, so that two workers seldom wait on
-    each other's rows.
+    each other's rows. The photos are read, decoded and published in this process's threads
+    (`_PhotoThreads`) and classified in one model run.
 
     A worker killed mid-batch commits nothing: every row stays pending and its own message (back
     in the queue after the broker's visibility timeout) classifies it. A storage outage rolls the
@@ -132,6 +143,7 @@ def _process_batch(*, sighting_id: UUID | str, work: _Work) -> None:
     assert model_version is not None
     species_by_label = _species_by_label(work=work, model_version=model_version)
     answered = Classification.objects.filter(sighting=OuterRef("pk"), model_version=model_version)
+    threads = _PhotoThreads(model_version=model_version)
     answers: list[_Answer] = []
     committed = False
     try:
@@ -145,44 +157,97 @@ def _process_batch(*, sighting_id: UUID | str, work: _Work) -> None:
                 .filter(project_id=first["project_id"], status=Sighting.Status.PENDING)
                 .exclude(pk=sighting_id)
                 .exclude(Exists(answered))
-                .order_by("-created_at")
+                .order_by(PENDING_ORDER.desc())
                 .values_list("pk", flat=True)[: settings.CLASSIFY_BATCH_SIZE - 1]
             )
-            rows = _locked(Sighting.objects.filter(pk__in=[sighting_id, *others])).exclude(Exists(answered))
-            for sighting in rows:
+            rows = list(
+                _locked(Sighting.objects.filter(pk__in=[sighting_id, *others])).exclude(Exists(answered))
+            )
+            decoding = [threads.decode(row=row) for row in rows]
+            ready: list[tuple[Sighting, np.ndarray]] = []
+            for row, decoded in zip(rows, decoding, strict=True):
                 try:
-                    answer = _batch_row_answer(sighting=sighting, model_version=model_version)
+                    ready.append((row, decoded.result()))
                 except StorageUnavailable:
                     raise
+                except (FileNotFoundError, PhotoError) as error:
+                    _mark_failed(sighting_id=row.pk, reason=_failure_reason(error))
                 except Exception:
-                    if str(sighting.pk) == str(sighting_id):
+                    if str(row.pk) == str(sighting_id):
                         raise
                     # Another sighting's trouble is left to its own message, which reports it.
-                    logger.exception("sighting %s left out of the batch of %s", sighting.pk, sighting_id)
-                    continue
-                if answer is not None:
-                    answers.append(answer)
+                    logger.exception("sighting %s left out of the batch of %s", row.pk, sighting_id)
+            if ready:
+                results = classify_tensor(
+                    model_version=model_version,
+                    tensor=np.concatenate([tensor for _, tensor in ready]),
+                    top_k=settings.CLASSIFIER_TOP_K,
+                )
+                for (row, _), result in zip(ready, results, strict=True):
+                    duration_ms = threads.decode_ms[str(row.pk)] + result.duration_ms
+                    answers.append(_Answer(row, result, duration_ms, threads.public_photo(row=row)))
             _answers_write(answers=answers, model_version=model_version, species_by_label=species_by_label)
         committed = True
     finally:
-        for answer in answers:
-            if answer.public_photo and not (committed and answer.published):
-                storage_delete_quietly(name=answer.public_photo)
+        kept = {answer.public_photo for answer in answers if committed and answer.published}
+        for name in threads.stored():
+            if name not in kept:
+                storage_delete_quietly(name=name)
 
 
-def _batch_row_answer(*, sighting: Sighting, model_version: ModelVersion) -> _Answer | None:
-    """One locked row of a batch: read and classify its photo, store its public copy. None when the
-    photo is missing or unreadable (the row is then marked failed)."""
-    try:
-        data = storage_read(name=sighting.photo.name)
-    except FileNotFoundError:
-        _mark_failed(sighting_id=sighting.pk, reason="The photo is missing from storage.")
-        return None
-    classified = _classify_timed(sighting_id=sighting.pk, model_version=model_version, data=data)
-    if classified is None:
-        return None
-    public_photo = "" if sighting.public_photo else (public_photo_save(data=data) or "")
-    return _Answer(sighting, *classified, public_photo=public_photo)
+def _failure_reason(error: Exception) -> str:
+    if isinstance(error, FileNotFoundError):
+        return PHOTO_MISSING
+    return f"The photo cannot be read: {error}"
+
+
+class _PhotoThreads:
+    """A batch's work that needs no database, in this process's threads: each photo read from
+    storage, decoded and preprocessed (`decode`), then, for a row without one, its public copy made
+    from the same bytes and stored. `stored` waits for all of it and names every copy stored."""
+
+    def __init__(self, *, model_version: ModelVersion):
+        self.model_version = model_version
+        self.decode_ms: dict[str, float] = {}
+        self._decoding: list[Future[np.ndarray]] = []
+        self._copies: dict[str, Future[str | None]] = {}
+
+    def decode(self, *, row: Sighting) -> "Future[np.ndarray]":
+        decoding = _threads().submit(self._decode, str(row.pk), row.photo.name, not row.public_photo)
+        self._decoding.append(decoding)
+        return decoding
+
+    def _decode(self, key: str, name: str, publish: bool) -> np.ndarray:
+        data = storage_read(name=name)
+        started = time.perf_counter()
+        tensor = photo_tensor(
+            model_version=self.model_version, data=data, max_pixels=settings.PHOTO_MAX_PIXELS
+        )
+        self.decode_ms[key] = (time.perf_counter() - started) * 1000
+        if publish:  # once the photo proved readable
+            self._copies[key] = _threads().submit(public_photo_save, data=data)
+        return tensor
+
+    def public_photo(self, *, row: Sighting) -> str:
+        """The row's stored public copy ("" when it needed none); raises what storing it raised."""
+        copy = self._copies.get(str(row.pk))
+        return (copy.result() or "") if copy is not None else ""
+
+    def stored(self) -> list[str]:
+        wait(self._decoding)
+        wait(self._copies.values())
+        return [name for copy in self._copies.values() if not copy.exception() and (name := copy.result())]
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _threads() -> ThreadPoolExecutor:
+    """This process's threads for batches (made on first use, never carried across a fork)."""
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(settings.CLASSIFY_BATCH_THREADS, "classify-batch"))
+    return _pool[1]
 
 
 def _answers_write(
@@ -277,7 +342,7 @@ def sighting_classify(
     try:
         data = storage_read(name=work.photo)
     except FileNotFoundError:
-        _mark_failed(sighting_id=sighting_id, reason="The photo is missing from storage.")
+        _mark_failed(sighting_id=sighting_id, reason=PHOTO_MISSING)
         return None
     return _classify(sighting_id=sighting_id, work=work, data=data)
 
@@ -397,7 +462,7 @@ def _classify_timed(
             max_pixels=settings.PHOTO_MAX_PIXELS,
         )
     except PhotoError as error:
-        _mark_failed(sighting_id=sighting_id, reason=f"The photo cannot be read: {error}")
+        _mark_failed(sighting_id=sighting_id, reason=_failure_reason(error))
         return None
     return result, (time.perf_counter() - started) * 1000
 

@@ -7,6 +7,7 @@ tasks in-process anyway), so these run on the services run only."""
 import threading
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -72,18 +73,39 @@ def test_a_sighting_that_breaks_is_left_to_its_own_message(angler, color_model, 
     broken = new_sighting(angler, color=factories.BLUE)
     first = new_sighting(angler)
     broken_photo = default_storage.open(broken.photo.name).read()
-    real_classify = classification.classify_photo
+    real_tensor, real_classify = classification.photo_tensor, classification.classify_photo
 
-    def classify(*, model_version, data, **options):
+    def tensor(*, data, **options):  # the batch's decoding, in its threads
         if data == broken_photo:
             raise RuntimeError("a bug this photo meets")
-        return real_classify(model_version=model_version, data=data, **options)
+        return real_tensor(data=data, **options)
 
+    def classify(*, data, **options):  # one sighting's own path
+        if data == broken_photo:
+            raise RuntimeError("a bug this photo meets")
+        return real_classify(data=data, **options)
+
+    monkeypatch.setattr(classification, "photo_tensor", tensor)
     monkeypatch.setattr(classification, "classify_photo", classify)
     sighting_process(sighting_id=first.pk)
     assert statuses([first, broken]) == ["classified", "pending"]
     with pytest.raises(RuntimeError, match="a bug this photo meets"):
         sighting_process(sighting_id=broken.pk)
+
+
+def test_unreadable_and_missing_photos_fail_with_a_reason_and_the_rest_of_the_batch_goes_on(
+    angler, color_model
+):
+    missing, unreadable, good = new_sighting(angler), new_sighting(angler), new_sighting(angler)
+    default_storage.delete(missing.photo.name)
+    name = default_storage.save("originals/not-a-photo.jpg", ContentFile(b"\xff\xd8 not a JPEG at all"))
+    Sighting.objects.filter(pk=unreadable.pk).update(photo=name)
+    sighting_process(sighting_id=good.pk)
+    assert statuses([missing, unreadable, good]) == ["failed", "failed", "classified"]
+    reasons = dict(Sighting.objects.values_list("pk", "failure_reason"))
+    assert reasons[missing.pk] == "The photo is missing from storage."
+    assert reasons[unreadable.pk].startswith("The photo cannot be read")
+    assert not Sighting.objects.get(pk=unreadable.pk).public_photo
 
 
 def test_a_storage_outage_rolls_the_batch_back_and_leaves_no_public_copy(angler, color_model, monkeypatch):
@@ -95,14 +117,15 @@ def test_a_storage_outage_rolls_the_batch_back_and_leaves_no_public_copy(angler,
     )
 
     def read(*, name):
-        if len(stored) == 2:
+        if name == sightings[0].photo.name:
             raise StorageUnavailable("the photo store is down")
         return real_read(name=name)
 
     monkeypatch.setattr(classification, "storage_read", read)
     with pytest.raises(StorageUnavailable):
-        sighting_process(sighting_id=sightings[0].pk)
+        sighting_process(sighting_id=sightings[2].pk)
     assert statuses(sightings) == ["pending"] * 3 and not Classification.objects.exists()
+    # The other two photos' copies were stored in the batch's threads, then removed.
     assert len(stored) == 2 and not any(default_storage.exists(name) for name in stored)
 
 

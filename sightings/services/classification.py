@@ -213,7 +213,7 @@ class _PhotoThreads:
         self._copies: dict[str, Future[str | None]] = {}
 
     def decode(self, *, row: Sighting) -> "Future[np.ndarray]":
-        decoding = _threads().submit(self._decode, str(row.pk), row.photo.name, not row.public_photo)
+        decoding = _threads().submit(self._decode, str(row.pk), row.photo.name or "", not row.public_photo)
         self._decoding.append(decoding)
         return decoding
 

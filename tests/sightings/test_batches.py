@@ -60,6 +60,32 @@ def test_one_task_classifies_its_sighting_and_the_newest_pending_ones_of_its_pro
     assert all(s.public_photo for s in Sighting.objects.filter(status="classified"))
 
 
+def test_a_batch_is_classified_in_one_model_run(angler, color_model, monkeypatch):
+    colors = (factories.RED, factories.BLUE, factories.RED)
+    sightings = [new_sighting(angler, color=color) for color in colors]
+    runs = []
+    real_classify = classification.classify_tensor
+
+    def classify(*, tensor, **options):
+        runs.append(len(tensor))
+        return real_classify(tensor=tensor, **options)
+
+    monkeypatch.setattr(classification, "classify_tensor", classify)
+    sighting_process(sighting_id=sightings[0].pk)
+    assert runs == [3]
+    species = dict(Sighting.objects.values_list("pk", "species__scientific_name"))
+    assert species[sightings[0].pk] == species[sightings[2].pk] != species[sightings[1].pk]
+
+
+def test_the_batch_threads_are_made_again_in_a_forked_process(monkeypatch, settings):
+    settings.CLASSIFY_BATCH_THREADS = 2
+    parent = classification._threads()
+    assert classification._threads() is parent
+    monkeypatch.setattr(classification.os, "getpid", lambda: -1)
+    child = classification._threads()
+    assert child is not parent and child._max_workers == 2
+
+
 def test_a_message_for_a_sighting_a_batch_did_costs_one_query(angler, color_model):
     first, other = new_sighting(angler), new_sighting(angler)
     sighting_process(sighting_id=first.pk)

@@ -8,10 +8,12 @@ version and the stamp, so a newly activated version or an edited species is seen
 without any message.
 """
 
+import contextlib
 import copy
 import logging
 import os
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
@@ -166,17 +168,11 @@ def _process_batch(*, sighting_id: UUID | str, work: _Work) -> None:
             decoding = [threads.decode(row=row) for row in rows]
             ready: list[tuple[Sighting, np.ndarray]] = []
             for row, decoded in zip(rows, decoding, strict=True):
-                try:
-                    ready.append((row, decoded.result()))
-                except StorageUnavailable:
-                    raise
-                except (FileNotFoundError, PhotoError) as error:
-                    _mark_failed(sighting_id=row.pk, reason=_failure_reason(error))
-                except Exception:
-                    if str(row.pk) == str(sighting_id):
-                        raise
-                    # Another sighting's trouble is left to its own message, which reports it.
-                    logger.exception("sighting %s left out of the batch of %s", row.pk, sighting_id)
+                with _unless_broken(row=row, sighting_id=sighting_id):
+                    try:
+                        ready.append((row, decoded.result()))
+                    except (FileNotFoundError, PhotoError) as error:
+                        _mark_failed(sighting_id=row.pk, reason=_failure_reason(error))
             if ready:
                 results = classify_tensor(
                     model_version=model_version,
@@ -184,8 +180,10 @@ def _process_batch(*, sighting_id: UUID | str, work: _Work) -> None:
                     top_k=settings.CLASSIFIER_TOP_K,
                 )
                 for (row, _), result in zip(ready, results, strict=True):
-                    duration_ms = threads.decode_ms[str(row.pk)] + result.duration_ms
-                    answers.append(_Answer(row, result, duration_ms, threads.public_photo(row=row)))
+                    with _unless_broken(row=row, sighting_id=sighting_id):
+                        public_photo = threads.public_photo(row=row)
+                        duration_ms = threads.decode_ms[str(row.pk)] + result.duration_ms
+                        answers.append(_Answer(row, result, duration_ms, public_photo))
             _answers_write(answers=answers, model_version=model_version, species_by_label=species_by_label)
         committed = True
     finally:
@@ -193,6 +191,20 @@ def _process_batch(*, sighting_id: UUID | str, work: _Work) -> None:
         for name in threads.stored():
             if name not in kept:
                 storage_delete_quietly(name=name)
+
+
+@contextlib.contextmanager
+def _unless_broken(*, row: Sighting, sighting_id: UUID | str) -> Iterator[None]:
+    """Leave another row of the batch out when it breaks in a way no storage outage explains: its
+    own message reports it. This task's own row, and an outage, raise."""
+    try:
+        yield
+    except StorageUnavailable:
+        raise
+    except Exception:
+        if str(row.pk) == str(sighting_id):
+            raise
+        logger.exception("sighting %s left out of the batch of %s", row.pk, sighting_id)
 
 
 def _failure_reason(error: Exception) -> str:

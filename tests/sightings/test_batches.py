@@ -119,6 +119,23 @@ def test_a_sighting_that_breaks_is_left_to_its_own_message(angler, color_model, 
         sighting_process(sighting_id=broken.pk)
 
 
+def test_a_sighting_whose_public_copy_breaks_is_left_to_its_own_message(angler, color_model, monkeypatch):
+    broken = new_sighting(angler, color=factories.BLUE)
+    first = new_sighting(angler)
+    broken_photo = default_storage.open(broken.photo.name).read()
+    real_save = classification.public_photo_save
+
+    def save(*, data):
+        if data == broken_photo:
+            raise RuntimeError("a bug this photo meets")
+        return real_save(data=data)
+
+    monkeypatch.setattr(classification, "public_photo_save", save)
+    sighting_process(sighting_id=first.pk)
+    assert statuses([first, broken]) == ["classified", "pending"]
+    assert Sighting.objects.get(pk=first.pk).public_photo
+
+
 def test_unreadable_and_missing_photos_fail_with_a_reason_and_the_rest_of_the_batch_goes_on(
     angler, color_model
 ):

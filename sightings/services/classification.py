@@ -445,26 +445,6 @@ def _classify(
     sighting is marked failed and nothing is published)."""
     model_version = work.model_version
     assert model_version is not None
-    classified = _classify_timed(sighting_id=sighting_id, model_version=model_version, data=data)
-    if classified is None:
-        return None
-    result, duration_ms = classified
-    species_by_label = _species_by_label(work=work, model_version=model_version)
-    return _record(
-        sighting_id=sighting_id,
-        model_version=model_version,
-        result=result,
-        duration_ms=duration_ms,
-        species_by_label=species_by_label,
-        public_photo=(public_photo_save(data=data) or "") if publish else "",
-    )
-
-
-def _classify_timed(
-    *, sighting_id: UUID | str, model_version: ModelVersion, data: bytes
-) -> tuple[ClassificationResult, float] | None:
-    """The model's answer for the photo and the milliseconds it took; None when the photo cannot
-    be read (the sighting is then marked failed with the reason)."""
     started = time.perf_counter()
     try:
         result = classify_photo(
@@ -476,7 +456,16 @@ def _classify_timed(
     except PhotoError as error:
         _mark_failed(sighting_id=sighting_id, reason=_failure_reason(error))
         return None
-    return result, (time.perf_counter() - started) * 1000
+    duration_ms = (time.perf_counter() - started) * 1000
+    species_by_label = _species_by_label(work=work, model_version=model_version)
+    return _record(
+        sighting_id=sighting_id,
+        model_version=model_version,
+        result=result,
+        duration_ms=duration_ms,
+        species_by_label=species_by_label,
+        public_photo=(public_photo_save(data=data) or "") if publish else "",
+    )
 
 
 def _record(

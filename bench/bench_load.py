@@ -164,19 +164,14 @@ def analyze_every(seconds, stop):
     with autovacuum off, and without statistics its planner took plans that read every earlier
     classification for each new one. A stock server analyses a table within a minute of a tenth of
     it changing; this does it a little more often, at a cost the CPU report counts."""
-    import psycopg
-    from django.conf import settings
+    from django.db import connection  # this thread's own, from the same settings
 
-    database = settings.DATABASES["default"]
-    with psycopg.connect(
-        host=database["HOST"],
-        port=database["PORT"] or 5432,
-        user=database["USER"],
-        dbname=database["NAME"],
-        autocommit=True,
-    ) as connection:
+    try:
         while not stop.wait(seconds):
-            connection.execute("ANALYZE")
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+    finally:
+        connection.close()
 
 
 def start_s3_server():

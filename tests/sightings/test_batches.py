@@ -46,6 +46,8 @@ def test_one_task_classifies_its_sighting_and_the_newest_pending_ones_of_its_pro
         sighting_process(sighting_id=sightings[0].pk)
     commits = [query for query in queries.captured_queries if query["sql"] == "COMMIT"]
     assert len(commits) <= 1
+    row_updates = [q for q in queries.captured_queries if q["sql"].startswith('UPDATE "sightings_sighting"')]
+    assert len(row_updates) == 1, "the batch's rows are written in one statement"
     # Its own, then the three newest others; the two oldest others wait for their own messages.
     assert statuses(sightings) == [
         "classified",

@@ -6,11 +6,17 @@ For each photo kind (12-megapixel phone JPEGs, small photos) it measures, on one
   classify the platform's classification: `sighting_classify` (the work query, storage read, verified
            decode with EXIF orientation, preprocess as the model version declares, inference, the
            answer written in one transaction);
+  batch    the worker's batched classification alone: `sighting_process` on sightings that have
+           their public copy already (on PostgreSQL a call classifies up to CLASSIFY_BATCH_SIZE
+           pending sightings in one transaction and one model run; the others' calls find them done);
   task     what the worker runs per new sighting: `sighting_process` (the classification and, from
-           the same bytes, the EXIF-free public copy: an encode and a second storage write).
+           the same bytes, the EXIF-free public copy: for a plain JPEG its segments without the
+           metadata, otherwise a decode and an encode; then a second storage write).
 
 Run: .venv/bin/python bench/bench_pipeline.py [--photos 40] [--threads 2] [--model tiny]
-         [--database-url postgis://postgres@127.0.0.1:5432/catchlog_bench]
+         [--database-url postgis://postgres@127.0.0.1:5432/catchlog_bench] [--kinds small] [--repeat 5]
+With --repeat N each kind is measured N times in a row and the medians of the rates and of the
+ratios to the script are printed: one run of a few seconds moves by 20% on a shared machine.
 The SqueezeNet backbone in ../shared/data/backbone is used when present (--model squeezenet),
 else a tiny ONNX model. It works in a throw-away database (test_<name> on PostgreSQL, a temporary file on
 SpatiaLite) and media folder.
@@ -125,12 +131,13 @@ def measure(label, photos, model_version, owner):
         shortest_script(data)
     script = rate(len(photos), time.perf_counter() - started)
 
-    def through(function):
+    def through(function, *, published=False):
         sightings = [
             Sighting.objects.create(
                 owner=owner,
                 project=project_default(),
                 photo=storage_save(name="originals/bench.jpg", data=data),
+                public_photo="public/made-before.jpg" if published else "",
                 photo_sha256="-",
             )
             for data in photos
@@ -147,13 +154,28 @@ def measure(label, photos, model_version, owner):
         return rate(len(photos), seconds), statistics.median(latencies) * 1000
 
     classify, classify_p50 = through(sighting_classify)
+    batch, _ = through(sighting_process, published=True)
     task, task_p50 = through(sighting_process)
     print(
         f"{label:<20} floor {floor:6.1f}/s  script {script:6.1f}/s  classify {classify:6.1f}/s "
-        f"({script / classify:4.2f}x, p50 {classify_p50:5.1f} ms)  task {task:6.1f}/s "
-        f"({script / task:4.2f}x, p50 {task_p50:5.1f} ms)"
+        f"({script / classify:4.2f}x, p50 {classify_p50:5.1f} ms)  batch {batch:6.1f}/s "
+        f"({script / batch:4.2f}x)  task {task:6.1f}/s ({script / task:4.2f}x, p50 {task_p50:5.1f} ms)"
     )
-    return {"floor": floor, "script": script, "classify": classify, "task": task}
+    return {"floor": floor, "script": script, "classify": classify, "batch": batch, "task": task}
+
+
+def medians(label, runs):
+    """The medians of several measures of one kind: rates, and each path's ratio to its run's script."""
+    rates = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    ratios = {
+        key: statistics.median(run["script"] / run[key] for run in runs)
+        for key in ("classify", "batch", "task")
+    }
+    print(
+        f"{label + ', median':<20} floor {rates['floor']:6.1f}/s  script {rates['script']:6.1f}/s  "
+        + "  ".join(f"{key} {rates[key]:6.1f}/s ({ratios[key]:4.2f}x)" for key in ratios)
+        + f"  ({len(runs)} runs)"
+    )
 
 
 def main():
@@ -164,6 +186,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads (one worker)")
     parser.add_argument("--model", choices=["auto", "squeezenet", "tiny"], default="auto")
     parser.add_argument("--database-url", default="", help="postgis://... ; default: SpatiaLite")
+    parser.add_argument("--kinds", nargs="+", choices=["phone", "small"], default=["phone", "small"])
+    parser.add_argument("--repeat", type=int, default=1, help="measures of each kind (medians printed)")
     args = parser.parse_args()
     os.environ["CLASSIFIER_INTRA_OP_THREADS"] = str(args.threads)
     kind = args.model
@@ -179,10 +203,16 @@ def main():
             print(f"database: {connection.vendor}")
             model_version = register_model(kind)
             print(f"model: {model_version.name}; intra-op threads: {args.threads}; cores: {os.cpu_count()}")
-            phone = [phone_jpeg(seed) for seed in range(args.photos)]
-            print(f"phone JPEG: 4000x3000, mean {statistics.mean(map(len, phone)) / 1e6:.1f} MB")
-            measure("12 MP phone JPEG", phone, model_version, owner)
-            measure("small photos", small_photos(args.photos), model_version, owner)
+            kinds = {}
+            if "phone" in args.kinds:
+                phone = kinds["12 MP phone JPEG"] = [phone_jpeg(seed) for seed in range(args.photos)]
+                print(f"phone JPEG: 4000x3000, mean {statistics.mean(map(len, phone)) / 1e6:.1f} MB")
+            if "small" in args.kinds:
+                kinds["small photos"] = small_photos(args.photos)
+            for label, photos in kinds.items():
+                runs = [measure(label, photos, model_version, owner) for _ in range(args.repeat)]
+                if args.repeat > 1:
+                    medians(label, runs)
 
 
 if __name__ == "__main__":

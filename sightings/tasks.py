@@ -15,7 +15,7 @@ from .models import Sighting
 from .services.classification import sighting_classify, sighting_process
 from .services.maintenance import photos_orphaned_delete
 from .services.public_photos import sighting_publish_photo
-from .services.retraining import sightings_reclassify_queue
+from .services.retraining import sightings_reclassify_batch, sightings_reclassify_queue
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,15 @@ def sighting_reclassify_task(sighting_id, model_version_id):
         return None
     classification = sighting_classify(sighting_id=sighting_id, model_version=model_version)
     return classification.pk if classification else None
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, **RETRY)
+def sightings_reclassify_batch_task(sighting_ids, model_version_id):
+    """Classify a batch of sightings with a version, unless another version has become active meanwhile."""
+    model_version = ModelVersion.objects.filter(pk=model_version_id, is_active=True).first()
+    if model_version is None:
+        return None
+    return sightings_reclassify_batch(sighting_ids=sighting_ids, model_version=model_version)
 
 
 @shared_task

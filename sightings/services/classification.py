@@ -13,7 +13,7 @@ import copy
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +22,7 @@ from uuid import UUID
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, JSONField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, JSONField, Max, OuterRef, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 from fast_update.fast import fast_update
@@ -134,8 +134,7 @@ def _process_batch(*, sighting_id: UUID | str, work: _Work) -> None:
     other pending ones of its project that no other worker holds: the answers are written together
     (a statement per table, one commit), and their own messages later find them done. The newest
     are taken, whose messages are furthest back in the queue, so that two workers seldom wait on
-    each other's rows. The photos are read, decoded and published in this process's threads
-    (`_PhotoThreads`) and classified in one model run.
+    each other's rows.
 
     A worker killed mid-batch commits nothing: every row stays pending and its own message (back
     in the queue after the broker's visibility timeout) classifies it. A storage outage rolls the
@@ -144,68 +143,114 @@ def _process_batch(*, sighting_id: UUID | str, work: _Work) -> None:
     """
     model_version = work.model_version
     assert model_version is not None
-    species_by_label = _species_by_label(work=work, model_version=model_version)
+    species_by_label = _species_by_label(stamp=work.species_stamp, model_version=model_version)
     answered = Classification.objects.filter(sighting=OuterRef("pk"), model_version=model_version)
-    threads = _PhotoThreads(model_version=model_version)
-    answers: list[_Answer] = []
-    committed = False
-    try:
-        with transaction.atomic():
-            # This sighting's row waits for a batch that holds it; the others are skipped if held.
-            first = Sighting.objects.select_for_update().filter(pk=sighting_id).values("project_id").first()
-            if first is None:
-                return
-            others = list(
-                Sighting.objects.select_for_update(skip_locked=True)
-                .filter(project_id=first["project_id"], status=Sighting.Status.PENDING)
-                .exclude(pk=sighting_id)
-                .exclude(Exists(answered))
-                .order_by(PENDING_ORDER.desc())
-                .values_list("pk", flat=True)[: settings.CLASSIFY_BATCH_SIZE - 1]
-            )
-            rows = list(
-                _locked(Sighting.objects.filter(pk__in=[sighting_id, *others])).exclude(Exists(answered))
-            )
-            decoding = [threads.decode(row=row) for row in rows]
-            ready: list[tuple[Sighting, np.ndarray]] = []
-            for row, decoded in zip(rows, decoding, strict=True):
-                with _unless_broken(row=row, sighting_id=sighting_id):
-                    try:
-                        ready.append((row, decoded.result()))
-                    except (FileNotFoundError, PhotoError) as error:
-                        _mark_failed(sighting_id=row.pk, reason=_failure_reason(error))
-            if ready:
-                results = classify_tensor(
-                    model_version=model_version,
-                    tensor=np.concatenate([tensor for _, tensor in ready]),
-                    top_k=settings.CLASSIFIER_TOP_K,
-                )
-                for (row, _), result in zip(ready, results, strict=True):
-                    with _unless_broken(row=row, sighting_id=sighting_id):
-                        public_photo = threads.public_photo(row=row)
-                        duration_ms = threads.decode_ms[str(row.pk)] + result.duration_ms
-                        answers.append(_Answer(row, result, duration_ms, public_photo))
-            _answers_write(answers=answers, model_version=model_version, species_by_label=species_by_label)
-        committed = True
-    finally:
-        kept = {answer.public_photo for answer in answers if committed and answer.published}
-        for name in threads.stored():
-            if name not in kept:
-                storage_delete_quietly(name=name)
+    with _Batch.atomic(model_version=model_version, own_id=sighting_id) as batch:
+        # This sighting's row waits for a batch that holds it; the others are skipped if held.
+        first = Sighting.objects.select_for_update().filter(pk=sighting_id).values("project_id").first()
+        if first is None:
+            return
+        others = list(
+            Sighting.objects.select_for_update(skip_locked=True)
+            .filter(project_id=first["project_id"], status=Sighting.Status.PENDING)
+            .exclude(pk=sighting_id)
+            .exclude(Exists(answered))
+            .order_by(PENDING_ORDER.desc())
+            .values_list("pk", flat=True)[: settings.CLASSIFY_BATCH_SIZE - 1]
+        )
+        rows = list(_locked(Sighting.objects.filter(pk__in=[sighting_id, *others])).exclude(Exists(answered)))
+        batch.classify(rows=rows, species_by_label=species_by_label)
 
 
-@contextlib.contextmanager
-def _unless_broken(*, row: Sighting, sighting_id: UUID | str) -> Iterator[None]:
-    """Leave another row of the batch out when it breaks in a way no storage outage explains: its
-    own message reports it. This task's own row, and an outage, raise."""
-    try:
-        yield
-    except StorageUnavailable:
-        raise
-    except Exception:
-        if str(row.pk) == str(sighting_id):
+def sightings_classify_batch(*, sighting_ids: Sequence[UUID | str], model_version: ModelVersion) -> list[str]:
+    """Classify these sightings with a version (re-classification once it became active) in one
+    transaction and one model run, publishing any that lack a public copy.
+
+    Sightings the version answered already, or that are gone, are skipped. Answers the ids left
+    for a one-sighting task: rows another transaction holds, and rows that broke in a way no
+    storage outage explains. An unreadable photo marks its sighting failed, with the reason.
+    Raises StorageUnavailable on an outage, leaving the batch undone.
+    """
+    answered = Classification.objects.filter(sighting=OuterRef("pk"), model_version=model_version)
+    species_by_label = _species_by_label(stamp=_species_stamp(), model_version=model_version)
+    with _Batch.atomic(model_version=model_version) as batch:
+        held = set(
+            Sighting.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=sighting_ids)
+            .values_list("pk", flat=True)
+        )
+        rows = list(_locked(Sighting.objects.filter(pk__in=held)).exclude(Exists(answered)))
+        batch.classify(rows=rows, species_by_label=species_by_label)
+    gone_or_held = {str(sighting_id) for sighting_id in sighting_ids} - {str(pk) for pk in held}
+    existing = Sighting.objects.filter(pk__in=gone_or_held).values_list("pk", flat=True)
+    return [str(pk) for pk in existing] + batch.left_out
+
+
+class _Batch:
+    """Rows locked by the caller's transaction, classified together: their photos read, decoded
+    and published in this process's threads (`_PhotoThreads`), one model run, one write."""
+
+    def __init__(self, *, model_version: ModelVersion, own_id: UUID | str | None):
+        self.model_version = model_version
+        self.own_id = None if own_id is None else str(own_id)
+        self.threads = _PhotoThreads(model_version=model_version)
+        self.answers: list[_Answer] = []
+        self.left_out: list[str] = []
+
+    @classmethod
+    @contextlib.contextmanager
+    def atomic(cls, *, model_version: ModelVersion, own_id: UUID | str | None = None) -> Iterator["_Batch"]:
+        """A batch in one transaction. Once it ends every public copy stored for it is removed,
+        but those that became their rows' with the commit."""
+        batch = cls(model_version=model_version, own_id=own_id)
+        committed = False
+        try:
+            with transaction.atomic():
+                yield batch
+            committed = True
+        finally:
+            kept = {answer.public_photo for answer in batch.answers if committed and answer.published}
+            for name in batch.threads.stored():
+                if name not in kept:
+                    storage_delete_quietly(name=name)
+
+    def classify(self, *, rows: list[Sighting], species_by_label: dict[str, Species | None]) -> None:
+        decoding = [self.threads.decode(row=row) for row in rows]
+        ready: list[tuple[Sighting, np.ndarray]] = []
+        for row, decoded in zip(rows, decoding, strict=True):
+            with self._unless_broken(row=row):
+                try:
+                    ready.append((row, decoded.result()))
+                except (FileNotFoundError, PhotoError) as error:
+                    _mark_failed(sighting_id=row.pk, reason=_failure_reason(error))
+        if ready:
+            results = classify_tensor(
+                model_version=self.model_version,
+                tensor=np.concatenate([tensor for _, tensor in ready]),
+                top_k=settings.CLASSIFIER_TOP_K,
+            )
+            for (row, _), result in zip(ready, results, strict=True):
+                with self._unless_broken(row=row):
+                    public_photo = self.threads.public_photo(row=row)
+                    duration_ms = self.threads.decode_ms[str(row.pk)] + result.duration_ms
+                    self.answers.append(_Answer(row, result, duration_ms, public_photo))
+        _answers_write(
+            answers=self.answers, model_version=self.model_version, species_by_label=species_by_label
+        )
+
+    @contextlib.contextmanager
+    def _unless_broken(self, *, row: Sighting) -> Iterator[None]:
+        """Leave a row out when it breaks in a way no storage outage explains, for a task of its
+        own to report. The batch's own row, and an outage, raise."""
+        try:
+            yield
+        except StorageUnavailable:
             raise
-        logger.exception("sighting %s left out of the batch of %s", row.pk, sighting_id)
+        except Exception:
+            if str(row.pk) == self.own_id:
+                raise
+            logger.exception("sighting %s left out of a batch", row.pk)
+            self.left_out.append(str(row.pk))
 
 
 def _failure_reason(error: Exception) -> str:
@@ -423,8 +468,16 @@ def _version_get(*, fields: dict) -> ModelVersion:
     return version
 
 
-def _species_by_label(*, work: _Work, model_version: ModelVersion) -> dict[str, Species | None]:
-    key = (model_version.pk, work.species_stamp)
+def _species_stamp() -> tuple[int, datetime | None]:
+    """What `_Work.species_stamp` holds, read on its own."""
+    row = Species.objects.aggregate(count=Count("pk"), changed_at=Max("updated_at"))
+    return row["count"], row["changed_at"]
+
+
+def _species_by_label(
+    *, stamp: tuple[int, datetime | None], model_version: ModelVersion
+) -> dict[str, Species | None]:
+    key = (model_version.pk, stamp)
     found = _label_maps.get(key)
     if found is None:
         if len(_label_maps) >= CACHE_ENTRIES:
@@ -456,7 +509,7 @@ def _classify(
         _mark_failed(sighting_id=sighting_id, reason=_failure_reason(error))
         return None
     duration_ms = (time.perf_counter() - started) * 1000
-    species_by_label = _species_by_label(work=work, model_version=model_version)
+    species_by_label = _species_by_label(stamp=work.species_stamp, model_version=model_version)
     return _record(
         sighting_id=sighting_id,
         model_version=model_version,

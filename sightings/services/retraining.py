@@ -10,6 +10,7 @@
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from classifier.datasets import Example
@@ -18,12 +19,10 @@ from projects.models import Project
 
 from ..models import Classification, Identification, Sighting
 from ..storage import storage_read
+from .classification import sightings_classify_batch
 from .identifications import HUMAN_SOURCES
 
 logger = logging.getLogger(__name__)
-
-QUEUE_CHUNK = 500
-
 
 # --- Training photos --------------------------------------------------------------------------
 
@@ -95,17 +94,30 @@ def sightings_needing_reclassification(*, model_version: ModelVersion) -> QueryS
 
 
 def sightings_reclassify_queue(*, model_version: ModelVersion) -> int:
-    """Queue one classification per sighting needing an ID; answers how many were queued."""
+    """Queue the sightings needing an ID for the version, CLASSIFY_BATCH_SIZE to a task (see
+    `sightings_reclassify_batch`); answers how many were queued."""
+    from ..tasks import sightings_reclassify_batch_task
+
+    ids = [
+        str(pk)
+        for pk in sightings_needing_reclassification(model_version=model_version).values_list("pk", flat=True)
+    ]
+    size = max(1, settings.CLASSIFY_BATCH_SIZE)
+    for start in range(0, len(ids), size):
+        sightings_reclassify_batch_task.delay(ids[start : start + size], model_version.pk)
+    logger.info("model version %s active: %d sightings needing an ID queued", model_version.pk, len(ids))
+    return len(ids)
+
+
+def sightings_reclassify_batch(*, sighting_ids: list[str], model_version: ModelVersion) -> list[str]:
+    """Classify these sightings with the version in one batch; each one the batch left out (held
+    by another worker, or broken otherwise) gets a task of its own. Answers those ids."""
     from ..tasks import sighting_reclassify_task
 
-    queued = 0
-    ids = list(sightings_needing_reclassification(model_version=model_version).values_list("pk", flat=True))
-    for start in range(0, len(ids), QUEUE_CHUNK):
-        for sighting_id in ids[start : start + QUEUE_CHUNK]:
-            sighting_reclassify_task.delay(str(sighting_id), model_version.pk)
-            queued += 1
-    logger.info("model version %s active: %d sightings needing an ID queued", model_version.pk, queued)
-    return queued
+    left_out = sightings_classify_batch(sighting_ids=sighting_ids, model_version=model_version)
+    for sighting_id in left_out:
+        sighting_reclassify_task.delay(sighting_id, model_version.pk)
+    return left_out
 
 
 def on_model_version_activated(

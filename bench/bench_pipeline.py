@@ -9,6 +9,8 @@ For each photo kind (12-megapixel phone JPEGs, small photos) it measures, on one
   batch    the worker's batched classification alone: `sighting_process` on sightings that have
            their public copy already (on PostgreSQL a call classifies up to CLASSIFY_BATCH_SIZE
            pending sightings in one transaction and one model run; the others' calls find them done);
+  reclassify  what the worker runs once a new version is active: `sightings_classify_batch` on
+           CLASSIFY_BATCH_SIZE sightings at a time (one transaction, one model run);
   task     what the worker runs per new sighting: `sighting_process` (the classification and, from
            the same bytes, the EXIF-free public copy: for a plain JPEG its segments without the
            metadata, otherwise a decode and an encode; then a second storage write).
@@ -95,12 +97,17 @@ def rate(count, seconds):
 
 def measure(label, photos, model_version, owner):
     import numpy as np
+    from django.conf import settings
     from PIL import Image
 
     from classifier.runtime import model_session_get
     from projects.selectors import project_default
     from sightings.models import Sighting
-    from sightings.services.classification import sighting_classify, sighting_process
+    from sightings.services.classification import (
+        sighting_classify,
+        sighting_process,
+        sightings_classify_batch,
+    )
     from sightings.storage import storage_save
 
     loaded = model_session_get(model_version=model_version)
@@ -131,7 +138,16 @@ def measure(label, photos, model_version, owner):
         shortest_script(data)
     script = rate(len(photos), time.perf_counter() - started)
 
-    def through(function, *, published=False):
+    def reclassify_in_batches(*, sighting_ids):
+        size = settings.CLASSIFY_BATCH_SIZE
+        for start in range(0, len(sighting_ids), size):
+            sightings_classify_batch(
+                sighting_ids=sighting_ids[start : start + size], model_version=model_version
+            )
+
+    def through(function, *, published=False, together=False):
+        """Photos per second through `function` called per new sighting (or, `together`, once for all
+        of them), and the median call in milliseconds."""
         sightings = [
             Sighting.objects.create(
                 owner=owner,
@@ -142,11 +158,16 @@ def measure(label, photos, model_version, owner):
             )
             for data in photos
         ]
+        calls = (
+            [{"sighting_ids": [s.pk for s in sightings]}]
+            if together
+            else [{"sighting_id": s.pk} for s in sightings]
+        )
         latencies = []
         started = time.perf_counter()
-        for sighting in sightings:
+        for arguments in calls:
             one = time.perf_counter()
-            function(sighting_id=sighting.pk)
+            function(**arguments)
             latencies.append(time.perf_counter() - one)
         seconds = time.perf_counter() - started
         answered = Sighting.objects.filter(pk__in=[s.pk for s in sightings], classified_at__isnull=False)
@@ -155,13 +176,22 @@ def measure(label, photos, model_version, owner):
 
     classify, classify_p50 = through(sighting_classify)
     batch, _ = through(sighting_process, published=True)
+    reclassify, _ = through(reclassify_in_batches, published=True, together=True)
     task, task_p50 = through(sighting_process)
     print(
         f"{label:<20} floor {floor:6.1f}/s  script {script:6.1f}/s  classify {classify:6.1f}/s "
         f"({script / classify:4.2f}x, p50 {classify_p50:5.1f} ms)  batch {batch:6.1f}/s "
-        f"({script / batch:4.2f}x)  task {task:6.1f}/s ({script / task:4.2f}x, p50 {task_p50:5.1f} ms)"
+        f"({script / batch:4.2f}x)  reclassify {reclassify:6.1f}/s ({script / reclassify:4.2f}x)  "
+        f"task {task:6.1f}/s ({script / task:4.2f}x, p50 {task_p50:5.1f} ms)"
     )
-    return {"floor": floor, "script": script, "classify": classify, "batch": batch, "task": task}
+    return {
+        "floor": floor,
+        "script": script,
+        "classify": classify,
+        "batch": batch,
+        "reclassify": reclassify,
+        "task": task,
+    }
 
 
 def medians(label, runs):
@@ -169,7 +199,7 @@ def medians(label, runs):
     rates = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     ratios = {
         key: statistics.median(run["script"] / run[key] for run in runs)
-        for key in ("classify", "batch", "task")
+        for key in ("classify", "batch", "reclassify", "task")
     }
     print(
         f"{label + ', median':<20} floor {rates['floor']:6.1f}/s  script {rates['script']:6.1f}/s  "

@@ -13,7 +13,9 @@ def test_pipeline_bench_runs_small_and_prints_figures():
     assert done.returncode == 0, done.stderr[-2000:]
     for kind in ("12 MP phone JPEG", "small photos"):
         line = next(line for line in done.stdout.splitlines() if line.startswith(kind))
-        assert all(figure in line for figure in ("floor", "script", "classify", "batch", "task", "p50"))
+        assert all(
+            figure in line for figure in ("floor", "script", "classify", "batch", "reclassify", "task", "p50")
+        )
 
 
 def test_pipeline_bench_repeats_one_kind_and_prints_the_medians():

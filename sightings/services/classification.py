@@ -174,16 +174,17 @@ def sightings_classify_batch(*, sighting_ids: Sequence[UUID | str], model_versio
     answered = Classification.objects.filter(sighting=OuterRef("pk"), model_version=model_version)
     species_by_label = _species_by_label(stamp=_species_stamp(), model_version=model_version)
     with _Batch.atomic(model_version=model_version) as batch:
-        held = set(
-            Sighting.objects.select_for_update(skip_locked=True)
+        ours = {
+            str(pk)
+            for pk in Sighting.objects.select_for_update(skip_locked=True)
             .filter(pk__in=sighting_ids)
             .values_list("pk", flat=True)
-        )
-        rows = list(_locked(Sighting.objects.filter(pk__in=held)).exclude(Exists(answered)))
+        }
+        rows = list(_locked(Sighting.objects.filter(pk__in=ours)).exclude(Exists(answered)))
         batch.classify(rows=rows, species_by_label=species_by_label)
-    gone_or_held = {str(sighting_id) for sighting_id in sighting_ids} - {str(pk) for pk in held}
-    existing = Sighting.objects.filter(pk__in=gone_or_held).values_list("pk", flat=True)
-    return [str(pk) for pk in existing] + batch.left_out
+    gone_or_held = {str(sighting_id) for sighting_id in sighting_ids} - ours
+    held = Sighting.objects.filter(pk__in=gone_or_held).values_list("pk", flat=True)
+    return [str(pk) for pk in held] + batch.left_out
 
 
 class _Batch:

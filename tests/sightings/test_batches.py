@@ -4,6 +4,7 @@ rows another worker holds skipped, a broken row left to its own message, nothing
 SQLite has no SKIP LOCKED: there every task classifies its own sighting (the embedded default runs
 tasks in-process anyway), so these run on the services run only."""
 
+import contextlib
 import threading
 
 import pytest
@@ -174,16 +175,15 @@ def test_a_storage_outage_rolls_the_batch_back_and_leaves_no_public_copy(angler,
     assert len(stored) == 2 and not any(default_storage.exists(name) for name in stored)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_row_another_worker_holds_is_skipped(angler, color_model, monkeypatch):
-    # Committed for real here: their tasks must not reach a worker another test left running.
-    monkeypatch.setattr(submission, "sighting_enqueue_work", lambda *, sighting_id: None)
-    first, held = new_sighting(angler), new_sighting(angler)
+@contextlib.contextmanager
+def held_elsewhere(sighting):
+    """The sighting's row locked by another connection's transaction until the block ends (the
+    test must commit for real: `django_db(transaction=True)`)."""
     locked, release = threading.Event(), threading.Event()
 
     def hold():
         with transaction.atomic():
-            Sighting.objects.select_for_update().filter(pk=held.pk).first()
+            Sighting.objects.select_for_update().filter(pk=sighting.pk).first()
             locked.set()
             release.wait(10)
         connection.close()
@@ -192,10 +192,19 @@ def test_a_row_another_worker_holds_is_skipped(angler, color_model, monkeypatch)
     holder.start()
     try:
         assert locked.wait(10)
-        sighting_process(sighting_id=first.pk)
-        assert statuses([first, held]) == ["classified", "pending"]
+        yield
     finally:
         release.set()
         holder.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_another_worker_holds_is_skipped(angler, color_model, monkeypatch):
+    # Committed for real here: their tasks must not reach a worker another test left running.
+    monkeypatch.setattr(submission, "sighting_enqueue_work", lambda *, sighting_id: None)
+    first, held = new_sighting(angler), new_sighting(angler)
+    with held_elsewhere(held):
+        sighting_process(sighting_id=first.pk)
+        assert statuses([first, held]) == ["classified", "pending"]
     sighting_process(sighting_id=held.pk)
     assert statuses([first, held]) == ["classified", "classified"]

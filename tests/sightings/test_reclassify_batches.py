@@ -2,19 +2,17 @@
 one transaction and one model run for CLASSIFY_BATCH_SIZE of them; a row held elsewhere or broken
 goes to a task of its own."""
 
-import threading
-
 import pytest
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import connection
 
-from classifier.services import model_version_register
 from sightings import tasks
 from sightings.models import Classification, Sighting
 from sightings.services import classification, retraining, submission
 from tests import factories
 
-from .test_retraining import SWAPPED_LABELS, classified_sighting
+from .test_batches import held_elsewhere
+from .test_retraining import classified_sighting, swapped_model_register
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def swapped(color_model):
     """The colour model with two labels swapped, registered but not active yet."""
-    return model_version_register(
-        onnx_bytes=factories.color_model_bytes(),
-        name="swapped",
-        labels=SWAPPED_LABELS,
-        preprocessing=factories.COLOR_PREPROCESSING,
-        source="trained",
-    )
+    return swapped_model_register(activate=False)
 
 
 def activate(version):
@@ -117,24 +109,9 @@ def test_a_row_another_worker_holds_goes_to_a_task_of_its_own(angler, swapped, m
     free, held = classified_sighting(angler), classified_sighting(angler)
     gone = classified_sighting(angler)
     Sighting.objects.filter(pk=gone.pk).delete()
-    locked, release = threading.Event(), threading.Event()
-
-    def hold():
-        with transaction.atomic():
-            Sighting.objects.select_for_update().filter(pk=held.pk).first()
-            locked.set()
-            release.wait(10)
-        connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
     alone = queued(monkeypatch, tasks.sighting_reclassify_task)
-    try:
-        assert locked.wait(10)
+    with held_elsewhere(held):
         ids = [str(free.pk), str(held.pk), str(gone.pk)]
         assert tasks.sightings_reclassify_batch_task(ids, activate(swapped).pk) == [str(held.pk)]
-    finally:
-        release.set()
-        holder.join()
     assert alone == [(str(held.pk), swapped.pk)], "a gone row needs no task"
     assert Classification.objects.filter(model_version=swapped).get().sighting_id == free.pk

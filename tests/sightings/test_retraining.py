@@ -23,6 +23,17 @@ pytestmark = pytest.mark.django_db
 SWAPPED_LABELS = ["sander_vitreus", "micropterus_salmoides", "not_fish"]
 
 
+def swapped_model_register(*, activate):
+    return model_version_register(
+        onnx_bytes=factories.color_model_bytes(),
+        name="swapped",
+        labels=SWAPPED_LABELS,
+        preprocessing=factories.COLOR_PREPROCESSING,
+        source="trained",
+        activate=activate,
+    )
+
+
 def classified_sighting(owner, color=factories.RED):
     sighting = sighting_submit(
         owner=owner,
@@ -87,14 +98,7 @@ class TestVerifiedExamples:
 class TestReclassifyOnActivation:
     def activate_swapped_model(self, capture):
         with capture(execute=True):
-            return model_version_register(
-                onnx_bytes=factories.color_model_bytes(),
-                name="swapped",
-                labels=SWAPPED_LABELS,
-                preprocessing=factories.COLOR_PREPROCESSING,
-                source="trained",
-                activate=True,
-            )
+            return swapped_model_register(activate=True)
 
     def test_needs_id_sightings_are_classified_again_and_humans_keep_the_last_word(
         self,

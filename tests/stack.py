@@ -260,6 +260,13 @@ class Stack:
             self.env,
         )
 
+    def send_task(self, name, *args):
+        """Queue a task on this stack's Redis (the test process's own broker is another)."""
+        from config.celery_app import app
+
+        with app.connection_for_write(self.env["CELERY_BROKER_URL"]) as connection:
+            app.send_task(name, args=args, connection=connection)
+
     @property
     def base_url(self):
         return f"http://127.0.0.1:{self.web_port}"

@@ -10,18 +10,20 @@ import time
 import pytest
 import urllib3
 
+from classifier.models import ModelVersion
 from sightings.models import Classification, Sighting
 from tests import factories
 from tests.conftest import wait_for
+from tests.sightings.test_retraining import swapped_model_register
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=30))
 
 
-def post_sighting(stack, color=factories.RED):
+def post_sighting(stack, color=factories.RED, photo=None):
     fields = {
-        "photo": ("catch.jpg", factories.photo_bytes(color, size=(320, 240)), "image/jpeg"),
+        "photo": photo or ("catch.jpg", factories.photo_bytes(color, size=(320, 240)), "image/jpeg"),
         "latitude": "41.5",
         "longitude": "-81.69",
         "observed_at": "2026-06-01T08:30:00Z",
@@ -62,6 +64,31 @@ def test_worker_killed_mid_batch_classifies_every_sighting_exactly_once(stack):
         lambda: all_settled(ids), timeout=120, message="every sighting to be classified after the restart"
     )
     assert_classified_exactly_once(ids)
+
+
+# PNGs of 1600x1200 (no JPEG draft) and one decoding thread make each batch of 4 take a while,
+# so that the kill falls while batches are left.
+@pytest.mark.stack_env({"CLASSIFY_BATCH_SIZE": "4", "CLASSIFY_BATCH_THREADS": "1"})
+def test_worker_killed_mid_reclassification_classifies_every_sighting_again(stack):
+    photo = ("catch.png", factories.photo_bytes(factories.RED, size=(1600, 1200), fmt="PNG"), "image/png")
+    ids = created_ids([post_sighting(stack, photo=photo) for _ in range(24)])
+    wait_for(lambda: all_settled(ids), timeout=120, message="the first classifications")
+    version = swapped_model_register(activate=False)
+    ModelVersion.objects.filter(project=version.project).update(is_active=False)
+    ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
+    stack.send_task("sightings.tasks.sightings_reclassify_task", version.pk)
+    again = Classification.objects.filter(sighting_id__in=ids, model_version=version)
+    wait_for(again.exists, interval=0.05, message="the new version's first answer")
+    stack.worker.kill()
+    assert again.count() < len(ids), "the worker finished before it could be killed; the test proves nothing"
+    stack.restart_worker()
+    wait_for(
+        lambda: again.count() == len(ids),
+        timeout=120,
+        message="every sighting classified again after the restart",
+    )
+    walleye = Sighting.objects.filter(pk__in=ids, species__scientific_name="Sander vitreus")
+    assert walleye.count() == len(ids), "the red photos are walleyes to the new version"
 
 
 @pytest.mark.stack_env(

@@ -119,16 +119,9 @@ def classify_photo(
 ) -> ClassificationResult:
     """Decode photo bytes (raising imaging.PhotoError) and classify them; `duration_ms` includes decoding."""
     started = time.perf_counter()
-    size = model_session_get(model_version=model_version).preprocessing.draft_size
-    image = load_rgb(data, max_pixels=max_pixels, draft_size=size)
-    (result,) = classify_images(model_version=model_version, images=[image], top_k=top_k)
-    return ClassificationResult(
-        scores=result.scores,
-        rejected=result.rejected,
-        top_score=result.top_score,
-        duration_ms=(time.perf_counter() - started) * 1000,
-        embedding=result.embedding,
-    )
+    tensor = photo_tensor(model_version=model_version, data=data, max_pixels=max_pixels)
+    (result,) = classify_tensor(model_version=model_version, tensor=tensor, top_k=top_k, started=started)
+    return result
 
 
 @lru_cache(maxsize=32)

@@ -2,13 +2,13 @@
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal, cast, overload
 
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db import connections, router
-from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Func, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
@@ -107,6 +107,12 @@ def species_changes() -> dict[str, Subquery]:
         "species_count": Subquery(count),
         "species_changed_at": Subquery(Species.objects.order_by("-updated_at").values("updated_at")[:1]),
     }
+
+
+def species_stamp() -> tuple[int, datetime | None]:
+    """The two values of `species_changes`, read on their own: (species_count, species_changed_at)."""
+    row = Species.objects.aggregate(count=Count("pk"), changed_at=Max("updated_at"))
+    return row["count"], row["changed_at"]
 
 
 def _label_name(label: str) -> str:

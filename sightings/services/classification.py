@@ -22,7 +22,7 @@ from uuid import UUID
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, JSONField, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, JSONField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 from fast_update.fast import fast_update
@@ -31,7 +31,7 @@ from classifier.imaging import PhotoError
 from classifier.inference import ClassificationResult, classify_photo, classify_tensor, photo_tensor
 from classifier.models import ModelVersion
 from regulations.models import Species
-from regulations.selectors import species_by_labels, species_changes
+from regulations.selectors import species_by_labels, species_changes, species_stamp
 
 from ..errors import StorageUnavailable
 from ..individuals.vectors import embedding_bytes
@@ -172,7 +172,7 @@ def sightings_classify_batch(*, sighting_ids: Sequence[UUID | str], model_versio
     Raises StorageUnavailable on an outage, leaving the batch undone.
     """
     answered = Classification.objects.filter(sighting=OuterRef("pk"), model_version=model_version)
-    species_by_label = _species_by_label(stamp=_species_stamp(), model_version=model_version)
+    species_by_label = _species_by_label(stamp=species_stamp(), model_version=model_version)
     with _Batch.atomic(model_version=model_version) as batch:
         ours = {
             str(pk)
@@ -467,12 +467,6 @@ def _version_get(*, fields: dict) -> ModelVersion:
     version.rejection_threshold = fields["rejection_threshold"]
     version.negative_label = fields["negative_label"]
     return version
-
-
-def _species_stamp() -> tuple[int, datetime | None]:
-    """What `_Work.species_stamp` holds, read on its own."""
-    row = Species.objects.aggregate(count=Count("pk"), changed_at=Max("updated_at"))
-    return row["count"], row["changed_at"]
 
 
 def _species_by_label(

@@ -10,11 +10,10 @@ import time
 import pytest
 import urllib3
 
-from classifier.models import ModelVersion
 from sightings.models import Classification, Sighting
 from tests import factories
 from tests.conftest import wait_for
-from tests.sightings.test_retraining import swapped_model_register
+from tests.sightings.test_retraining import activate_without_signal, swapped_model_register
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -73,9 +72,7 @@ def test_worker_killed_mid_reclassification_classifies_every_sighting_again(stac
     photo = ("catch.png", factories.photo_bytes(factories.RED, size=(1600, 1200), fmt="PNG"), "image/png")
     ids = created_ids([post_sighting(stack, photo=photo) for _ in range(24)])
     wait_for(lambda: all_settled(ids), timeout=120, message="the first classifications")
-    version = swapped_model_register(activate=False)
-    ModelVersion.objects.filter(project=version.project).update(is_active=False)
-    ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
+    version = activate_without_signal(swapped_model_register(activate=False))
     stack.send_task("sightings.tasks.sightings_reclassify_task", version.pk)
     again = Classification.objects.filter(sighting_id__in=ids, model_version=version)
     wait_for(again.exists, interval=0.05, message="the new version's first answer")

@@ -12,7 +12,7 @@ from sightings.services import classification, retraining, submission
 from tests import factories
 
 from .test_batches import held_elsewhere
-from .test_retraining import classified_sighting, swapped_model_register
+from .test_retraining import activate_without_signal, classified_sighting, swapped_model_register
 
 pytestmark = pytest.mark.django_db
 
@@ -21,13 +21,6 @@ pytestmark = pytest.mark.django_db
 def swapped(color_model):
     """The colour model with two labels swapped, registered but not active yet."""
     return swapped_model_register(activate=False)
-
-
-def activate(version):
-    type(version).objects.filter(project=version.project).update(is_active=False)
-    type(version).objects.filter(pk=version.pk).update(is_active=True)
-    version.refresh_from_db()
-    return version
 
 
 def queued(monkeypatch, task):
@@ -40,7 +33,7 @@ def test_the_sightings_needing_an_id_are_queued_a_batch_to_a_task(angler, swappe
     settings.CLASSIFY_BATCH_SIZE = 2
     sightings = [classified_sighting(angler) for _ in range(5)]
     batches = queued(monkeypatch, tasks.sightings_reclassify_batch_task)
-    assert retraining.sightings_reclassify_queue(model_version=activate(swapped)) == 5
+    assert retraining.sightings_reclassify_queue(model_version=activate_without_signal(swapped)) == 5
     assert [len(ids) for ids, _ in batches] == [2, 2, 1]
     assert {version for _, version in batches} == {swapped.pk}
     assert sorted(sighting_id for ids, _ in batches for sighting_id in ids) == sorted(
@@ -56,7 +49,9 @@ def test_a_batch_is_classified_in_one_transaction_and_one_model_run(angler, swap
         classification, "classify_tensor", lambda **kwargs: runs.append(1) or real_classify(**kwargs)
     )
     alone = queued(monkeypatch, tasks.sighting_reclassify_task)
-    left_out = tasks.sightings_reclassify_batch_task([str(s.pk) for s in sightings], activate(swapped).pk)
+    left_out = tasks.sightings_reclassify_batch_task(
+        [str(s.pk) for s in sightings], activate_without_signal(swapped).pk
+    )
     assert left_out == [] and alone == [] and len(runs) == 1
     for sighting in sightings:
         sighting.refresh_from_db()
@@ -85,7 +80,9 @@ def test_a_broken_row_goes_to_a_task_of_its_own_and_the_rest_is_classified(angle
 
     monkeypatch.setattr(classification, "photo_tensor", tensor)
     alone = queued(monkeypatch, tasks.sighting_reclassify_task)
-    left_out = tasks.sightings_reclassify_batch_task([str(good.pk), str(broken.pk)], activate(swapped).pk)
+    left_out = tasks.sightings_reclassify_batch_task(
+        [str(good.pk), str(broken.pk)], activate_without_signal(swapped).pk
+    )
     assert left_out == [str(broken.pk)] and alone == [(str(broken.pk), swapped.pk)]
     assert Classification.objects.filter(model_version=swapped).get().sighting_id == good.pk
 
@@ -93,7 +90,9 @@ def test_a_broken_row_goes_to_a_task_of_its_own_and_the_rest_is_classified(angle
 def test_an_unreadable_photo_fails_with_its_reason(angler, swapped):
     sighting = classified_sighting(angler)
     default_storage.delete(sighting.photo.name)
-    assert tasks.sightings_reclassify_batch_task([str(sighting.pk)], activate(swapped).pk) == []
+    assert (
+        tasks.sightings_reclassify_batch_task([str(sighting.pk)], activate_without_signal(swapped).pk) == []
+    )
     sighting.refresh_from_db()
     assert sighting.status == Sighting.Status.FAILED
     assert sighting.failure_reason == "The photo is missing from storage."
@@ -112,6 +111,8 @@ def test_a_row_another_worker_holds_goes_to_a_task_of_its_own(angler, swapped, m
     alone = queued(monkeypatch, tasks.sighting_reclassify_task)
     with held_elsewhere(held):
         ids = [str(free.pk), str(held.pk), str(gone.pk)]
-        assert tasks.sightings_reclassify_batch_task(ids, activate(swapped).pk) == [str(held.pk)]
+        assert tasks.sightings_reclassify_batch_task(ids, activate_without_signal(swapped).pk) == [
+            str(held.pk)
+        ]
     assert alone == [(str(held.pk), swapped.pk)], "a gone row needs no task"
     assert Classification.objects.filter(model_version=swapped).get().sighting_id == free.pk

@@ -4,6 +4,7 @@ import hashlib
 
 import pytest
 
+from classifier.models import ModelVersion
 from classifier.services import model_version_register
 from projects.selectors import project_default
 from sightings import tasks as retraining_tasks
@@ -32,6 +33,14 @@ def swapped_model_register(*, activate):
         source="trained",
         activate=activate,
     )
+
+
+def activate_without_signal(version):
+    """Make a version the active one without queueing its re-classification."""
+    ModelVersion.objects.filter(project=version.project).update(is_active=False)
+    ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
+    version.refresh_from_db()
+    return version
 
 
 def classified_sighting(owner, color=factories.RED):
